@@ -1,0 +1,93 @@
+# berth build. `make` builds into build/; `make SAN=1` builds with ASan+UBSan into build-asan/.
+# Modules are static libraries (DESIGN §2); binaries, unit tests and fuzzers link the same code.
+
+SAN ?=
+ifeq ($(SAN),1)
+B ?= build-asan
+SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+OPT := -O1
+else
+B ?= build
+SANFLAGS :=
+OPT := -O2
+endif
+
+CC ?= cc
+PKGS := json-c libseccomp libcap
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
+PKG_LIBS := $(shell pkg-config --libs $(PKGS))
+
+WARN := -Wall -Wextra -Werror -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 \
+	-Wshadow -Wno-unused-parameter -Wno-missing-field-initializers -Wvla -Wpointer-arith
+CFLAGS ?= $(OPT) -g
+ALL_CFLAGS := -std=gnu11 -D_GNU_SOURCE -Ulinux -Uunix $(WARN) $(CFLAGS) $(SANFLAGS) -Isrc $(PKG_CFLAGS) \
+	-fstack-protector-strong -D_FORTIFY_SOURCE=2 -fPIE
+ALL_LDFLAGS := $(SANFLAGS) -pie -Wl,-z,relro,-z,now $(LDFLAGS)
+
+MODULES := basic json oci runtime
+mod_srcs = $(wildcard src/$(1)/*.c)
+mod_objs = $(patsubst src/%.c,$(B)/obj/%.o,$(call mod_srcs,$(1)))
+
+LIB_basic := $(B)/lib/libbasic.a
+LIB_json := $(B)/lib/libjson.a
+LIB_oci := $(B)/lib/liboci.a
+LIB_runtime := $(B)/lib/libruntime.a
+# Link order: dependents first.
+LIBS_RUNTIME := $(LIB_runtime) $(LIB_oci) $(LIB_json) $(LIB_basic)
+
+RT_SRCS := $(wildcard src/cmd/berth-runtime/*.c)
+RT_OBJS := $(patsubst src/%.c,$(B)/obj/%.o,$(RT_SRCS))
+
+UNIT_SRCS := $(wildcard tests/unit/test-*.c)
+UNIT_BINS := $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRCS))
+
+FUZZ_SRCS := $(wildcard tests/fuzz/fuzz-*.c)
+
+BINS := $(B)/bin/berth-runtime
+
+.PHONY: all clean check unit fuzz format format-check
+all: $(BINS) $(UNIT_BINS)
+
+$(B)/obj/%.o: src/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+
+define MODULE_LIB
+$$(B)/lib/lib$(1).a: $$(call mod_objs,$(1))
+	@mkdir -p $$(dir $$@)
+	rm -f $$@ && ar rcs $$@ $$^
+endef
+$(foreach m,$(MODULES),$(eval $(call MODULE_LIB,$(m))))
+
+$(B)/bin/berth-runtime: $(RT_OBJS) $(LIBS_RUNTIME)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(RT_OBJS) $(LIBS_RUNTIME) $(PKG_LIBS)
+
+$(B)/tests/%: tests/unit/%.c tests/unit/test.h $(LIBS_RUNTIME)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -Itests/unit -o $@ $< $(LIBS_RUNTIME) $(PKG_LIBS)
+
+unit: $(UNIT_BINS)
+	@fail=0; for t in $(UNIT_BINS); do $$t || fail=1; done; exit $$fail
+
+# libFuzzer targets need clang.
+FUZZ_CC ?= clang
+FUZZ_B := build-fuzz
+fuzz:
+	$(MAKE) B=$(FUZZ_B) CC=$(FUZZ_CC) CFLAGS="-O1 -g -fsanitize=fuzzer-no-link,address,undefined" \
+		SAN= $(FUZZ_B)/lib/libruntime.a $(FUZZ_B)/lib/liboci.a $(FUZZ_B)/lib/libjson.a $(FUZZ_B)/lib/libbasic.a
+	@mkdir -p $(FUZZ_B)/fuzz
+	for f in $(FUZZ_SRCS); do n=$$(basename $$f .c); \
+		$(FUZZ_CC) -std=gnu11 -D_GNU_SOURCE -Ulinux -Uunix -O1 -g -fsanitize=fuzzer,address,undefined -Isrc $(PKG_CFLAGS) \
+		-o $(FUZZ_B)/fuzz/$$n $$f $(FUZZ_B)/lib/libruntime.a $(FUZZ_B)/lib/liboci.a \
+		$(FUZZ_B)/lib/libjson.a $(FUZZ_B)/lib/libbasic.a $(PKG_LIBS) || exit 1; done
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+format-check:
+	clang-format --dry-run --Werror $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf build build-asan build-fuzz
+
+-include $(shell find $(B)/obj -name '*.d' 2>/dev/null)
