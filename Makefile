@@ -50,22 +50,25 @@ all: $(BINS) $(UNIT_BINS)
 
 $(B)/obj/%.o: src/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+	@echo '  CC   $<'
+	@$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
 
 define MODULE_LIB
 $$(B)/lib/lib$(1).a: $$(call mod_objs,$(1))
 	@mkdir -p $$(dir $$@)
-	rm -f $$@ && ar rcs $$@ $$^
+	@rm -f $$@ && ar rcs $$@ $$^
 endef
 $(foreach m,$(MODULES),$(eval $(call MODULE_LIB,$(m))))
 
 $(B)/bin/berth-runtime: $(RT_OBJS) $(LIBS_RUNTIME)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_LDFLAGS) -o $@ $(RT_OBJS) $(LIBS_RUNTIME) $(PKG_LIBS)
+	@echo '  LD   $@'
+	@$(CC) $(ALL_LDFLAGS) -o $@ $(RT_OBJS) $(LIBS_RUNTIME) $(PKG_LIBS)
 
 $(B)/tests/%: tests/unit/%.c tests/unit/test.h $(LIBS_RUNTIME)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -Itests/unit -o $@ $< $(LIBS_RUNTIME) $(PKG_LIBS)
+	@echo '  TEST $@'
+	@$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -Itests/unit -o $@ $< $(LIBS_RUNTIME) $(PKG_LIBS)
 
 unit: $(UNIT_BINS)
 	@fail=0; for t in $(UNIT_BINS); do $$t || fail=1; done; exit $$fail

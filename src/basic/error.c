@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "basic.h"
 
-static int error_vset(struct error **err, int code, bool with_errno, const char *fmt, va_list ap)
+_printf_(4, 0) static int error_vset(struct error **err, int code, bool with_errno, const char *fmt,
+				     va_list ap)
 {
 	int c = code < 0 ? -code : code;
 	char *m;

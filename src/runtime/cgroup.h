@@ -7,6 +7,29 @@
  * tests can point the code at a fake tree of plain files and assert on what
  * it wrote. Nothing here forks, and nothing here is async-signal-unsafe after
  * cgroup_open() / cgroup_create() returned, except where noted.
+ *
+ * Detection (cgroup_detect):
+ * - a real cgroupfs is recognised by statfs (CGROUP2_SUPER_MAGIC at root: v2) or by
+ *   cgroup / cgroup2 mounts directly below root in /proc/self/mountinfo (v1, or hybrid
+ *   when a cgroup2 is mounted at <root>/unified). v1 hierarchies are taken from
+ *   mountinfo: a co-mounted "cpu,cpuacct" is one hierarchy serving both names, and
+ *   "name=systemd" is known as "systemd".
+ * - anything else is a fake tree (tests), which declares its layout: a v2 fake root
+ *   has a cgroup.controllers file at its top; a v1 fake root has one subdirectory per
+ *   hierarchy (named like the mount point, "cpu,cpuacct" serving both; symlinks are
+ *   skipped as aliases); a hybrid fake root has those plus unified/cgroup.controllers.
+ *   In a fake tree a new cgroup directory gets a copy of each regular file of its
+ *   parent, standing in for the control files the kernel would create (cgroup.procs,
+ *   tasks, cgroup.subtree_control and v1 cpuset.cpus / cpuset.mems start empty, as
+ *   the kernel's do), writes truncate, removal unlinks those files, and nothing that needs the kernel is attempted (the v2 device
+ *   eBPF program is generated and verified by cgroup_devices_bpf_generate() only).
+ *
+ * Resource mapping follows runc (and crun for cpu.weight): 0 means "unset" for memory,
+ * swap, reservation, cpu shares/quota/period; -1 means unlimited; pids limit <= 0 is
+ * "max". Out-of-range values are refused with a message naming the value. On hybrid,
+ * each controller is driven where it is mounted: its v1 hierarchy when it has one,
+ * else <root>/unified/<path> (hugetlb here); `unified` keys go to <root>/unified too,
+ * and are refused on pure v1.
  */
 #ifndef BERTH_RUNTIME_CGROUP_H
 #define BERTH_RUNTIME_CGROUP_H
@@ -35,10 +58,17 @@ int cgroup_detect(const char *root, enum cgroup_mode *ret);
 int cgroup_resolve_path(const char *cgroups_path, const char *id, bool systemd, char **ret,
 			struct error **err);
 
+struct cgroup_hierarchy;
+
 struct cgroup {
 	char *root;          /* "/sys/fs/cgroup" */
 	enum cgroup_mode mode;
 	char *path;          /* relative path, e.g. "/berth/abc" */
+
+	/* private to cgroup.c */
+	bool fake;                     /* root is a plain directory tree (tests) */
+	struct cgroup_hierarchy *hier; /* v1 hierarchies (v1 and hybrid) */
+	size_t n_hier;
 };
 
 /*
@@ -84,5 +114,38 @@ int cgroup_destroy(const struct cgroup *cg);
 
 /* Statistics in the shape of `runc events --stats` "data" (cpu, memory, pids, blkio). */
 int cgroup_stats(const struct cgroup *cg, json_object **ret);
+
+/*
+ * Tests only: when set, every successful control-file write is reported with the
+ * file's path relative to the cgroupfs root ("memory/berth/x/memory.limit_in_bytes")
+ * and the value written, in order. Not thread-safe; NULL turns it off.
+ */
+typedef void (*cgroup_write_trace_fn)(const char *path, const char *value, void *userdata);
+void cgroup_set_write_trace(cgroup_write_trace_fn fn, void *userdata);
+
+/* ---- v2 device control (cgroup-devices-bpf.c) ---------------------------------- */
+
+struct bpf_insn;
+
+/*
+ * Compile OCI device rules to a BPF_PROG_TYPE_CGROUP_DEVICE program, as runc's
+ * devicefilter does: the last rule that matches a request decides, and a request no
+ * rule matches is denied. A type of NULL or "a" matches every device, whatever the
+ * major, minor and access (as "a" does in v1's devices.allow); an unset or negative
+ * major / minor is a wildcard; a NULL or empty access means "rwm". An allow rule
+ * matches a request whose access bits are all in the rule's; a deny rule matches one
+ * that asks for any of the rule's bits. Rules after an unconditional one are dropped
+ * (the verifier refuses unreachable code). Pure: no syscalls.
+ */
+int cgroup_devices_bpf_generate(const struct oci_device_cgroup *rules, size_t n,
+				struct bpf_insn **ret, size_t *ret_n, struct error **err);
+
+/*
+ * Load insns and attach them to the cgroup v2 directory cgroup_fd (BPF_CGROUP_DEVICE,
+ * BPF_F_ALLOW_MULTI), then detach the device programs that were attached before, so
+ * that re-applying replaces the rules.
+ */
+int cgroup_devices_bpf_attach(int cgroup_fd, const struct bpf_insn *insns, size_t n,
+			      struct error **err);
 
 #endif

@@ -26,11 +26,14 @@ struct seccomp_program {
 };
 
 /*
- * Compile sc. caps is the container's bounding set (capability names), used
- * for nothing today but kept so profile "includes" can be honoured later.
- * cache_dir may be NULL (no cache). Unknown syscall names are skipped, as runc
- * and crun do; unknown actions, operators, architectures or flags are errors
- * that name the field.
+ * Compile sc (already evaluated: Docker's includes/excludes are the daemon's
+ * business, see seccomp_docker_profile_to_oci). cache_dir may be NULL (no
+ * cache); it is created 0700 when missing, and cache write failures only cost
+ * speed. Unknown syscall names are skipped, as runc and crun do; unknown
+ * actions, operators, architectures or flags are errors that name the field.
+ * With an ERRNO default, syscalls numbered above every syscall the profile
+ * names return ENOSYS, so that libc falls back on kernels newer than the
+ * profile (runc does the same).
  */
 int seccomp_prepare(const struct oci_seccomp *sc, const char *cache_dir,
 		    struct seccomp_program *ret, struct error **err);
@@ -41,5 +44,22 @@ void seccomp_program_release(struct seccomp_program *p);
  * container's init). Returns the listener fd when p->notify, else 0; -errno.
  */
 int seccomp_install(const struct seccomp_program *p);
+
+/*
+ * Evaluate a profile in Docker's own format (moby/profiles seccomp/default.json:
+ * archMap, includes/excludes, minKernel, comment) into the OCI form the runtime
+ * consumes, as the daemon does before it writes config.json: archMap keeps the
+ * native architecture and its sub-architectures, includes/excludes "caps" are
+ * matched against caps_bounding ("CAP_SYS_ADMIN"; may be NULL), "arches" against
+ * the native architecture (Go names: "amd64"), "minKernel" against uname(2).
+ * Free the result with seccomp_oci_free(). The error names the field.
+ */
+int seccomp_docker_profile_to_oci(json_object *docker_profile, char *const *caps_bounding,
+				  struct oci_seccomp **ret, struct error **err);
+void seccomp_oci_free(struct oci_seccomp *sc);
+static inline void seccomp_oci_freep(struct oci_seccomp **sc)
+{
+	seccomp_oci_free(*sc);
+}
 
 #endif
