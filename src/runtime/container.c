@@ -780,7 +780,7 @@ static void restore_tty(void)
 		tcsetattr(STDIN_FILENO, TCSANOW, &saved_tio);
 }
 
-static int wait_foreground(pid_t pid, int pty, int *ret_status)
+int wait_foreground(pid_t pid, int pty, int *ret_status)
 {
 	static const int fwd[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH};
 	sigset_t set, old;

@@ -150,6 +150,10 @@ int terminal_connect_socket(const char *path, struct error **err);
 /* Send fd over sock with SCM_RIGHTS. */
 int send_fd(int sock, int fd, const char *name);
 
+/* Wait for pid, forwarding signals; with pty >= 0 copy stdin/stdout through it in raw
+ * mode. *ret_status is the shell's exit status (128+signal when killed). */
+int wait_foreground(pid_t pid, int pty, int *ret_status);
+
 /* printf into a fixed buffer; returns -abs(code). */
 int errbuf_set(char *buf, size_t len, int code, const char *fmt, ...) _printf_(4, 5);
 

@@ -11,7 +11,7 @@
 struct seccomp_arch_info {
 	const char *name;   /* OCI / Docker: "SCMP_ARCH_X86_64" */
 	const char *goarch; /* Docker includes/excludes "arches": "amd64", NULL if none */
-	uint32_t token;     /* SCMP_ARCH_*, 0 when this libseccomp does not know it */
+	uint32_t token;	    /* SCMP_ARCH_*, 0 when this libseccomp does not know it */
 };
 
 /* NULL when the name is not an architecture at all. */

@@ -46,18 +46,27 @@ struct dp_profile {
 	char *listener_metadata;
 };
 
-#define F(n, t, s, m, req) {n, t, offsetof(struct s, m), req, NULL, 0, 0}
-#define FO(n, s, m, fn) {n, JF_OBJECT, offsetof(struct s, m), false, fn, 0, 0}
+#define F(n, t, s, m, req)                                                                         \
+	{                                                                                          \
+		n, t, offsetof(struct s, m), req, NULL, 0, 0                                       \
+	}
+#define FO(n, s, m, fn)                                                                            \
+	{                                                                                          \
+		n, JF_OBJECT, offsetof(struct s, m), false, fn, 0, 0                               \
+	}
 #define FA(n, s, m, elem, fn)                                                                      \
-	{n, JF_ARRAY, offsetof(struct s, m), false, fn, sizeof(struct elem), offsetof(struct s, n_##m)}
+	{                                                                                          \
+		n, JF_ARRAY, offsetof(struct s, m), false, fn, sizeof(struct elem),                \
+		    offsetof(struct s, n_##m)                                                      \
+	}
 
 static int parse_filter(json_object *o, void *dst, const char *path, struct error **err)
 {
 	static const struct json_field fields[] = {
-		F("arches", JF_STRV, dp_filter, arches, false),
-		F("caps", JF_STRV, dp_filter, caps, false),
-		F("minKernel", JF_STRING, dp_filter, min_kernel, false),
-		JSON_FIELD_END,
+	    F("arches", JF_STRV, dp_filter, arches, false),
+	    F("caps", JF_STRV, dp_filter, caps, false),
+	    F("minKernel", JF_STRING, dp_filter, min_kernel, false),
+	    JSON_FIELD_END,
 	};
 	return json_parse_fields(o, fields, dst, path, err);
 }
@@ -65,11 +74,11 @@ static int parse_filter(json_object *o, void *dst, const char *path, struct erro
 static int parse_arg(json_object *o, void *dst, const char *path, struct error **err)
 {
 	static const struct json_field fields[] = {
-		F("index", JF_UINT32, oci_seccomp_arg, index, true),
-		F("value", JF_UINT64, oci_seccomp_arg, value, true),
-		F("valueTwo", JF_UINT64, oci_seccomp_arg, value_two, false),
-		F("op", JF_STRING, oci_seccomp_arg, op, true),
-		JSON_FIELD_END,
+	    F("index", JF_UINT32, oci_seccomp_arg, index, true),
+	    F("value", JF_UINT64, oci_seccomp_arg, value, true),
+	    F("valueTwo", JF_UINT64, oci_seccomp_arg, value_two, false),
+	    F("op", JF_STRING, oci_seccomp_arg, op, true),
+	    JSON_FIELD_END,
 	};
 	return json_parse_fields(o, fields, dst, path, err);
 }
@@ -77,14 +86,14 @@ static int parse_arg(json_object *o, void *dst, const char *path, struct error *
 static int parse_syscall(json_object *o, void *dst, const char *path, struct error **err)
 {
 	static const struct json_field fields[] = {
-		F("name", JF_STRING, dp_syscall, name, false),
-		F("names", JF_STRV, dp_syscall, names, false),
-		F("action", JF_STRING, dp_syscall, action, true),
-		F("errnoRet", JF_OPT_U64, dp_syscall, errno_ret, false),
-		FA("args", dp_syscall, args, oci_seccomp_arg, parse_arg),
-		FO("includes", dp_syscall, includes, parse_filter),
-		FO("excludes", dp_syscall, excludes, parse_filter),
-		JSON_FIELD_END,
+	    F("name", JF_STRING, dp_syscall, name, false),
+	    F("names", JF_STRV, dp_syscall, names, false),
+	    F("action", JF_STRING, dp_syscall, action, true),
+	    F("errnoRet", JF_OPT_U64, dp_syscall, errno_ret, false),
+	    FA("args", dp_syscall, args, oci_seccomp_arg, parse_arg),
+	    FO("includes", dp_syscall, includes, parse_filter),
+	    FO("excludes", dp_syscall, excludes, parse_filter),
+	    JSON_FIELD_END,
 	};
 	return json_parse_fields(o, fields, dst, path, err);
 }
@@ -92,23 +101,23 @@ static int parse_syscall(json_object *o, void *dst, const char *path, struct err
 static int parse_arch_map(json_object *o, void *dst, const char *path, struct error **err)
 {
 	static const struct json_field fields[] = {
-		F("architecture", JF_STRING, dp_arch_map, arch, true),
-		F("subArchitectures", JF_STRV, dp_arch_map, sub_arches, false),
-		JSON_FIELD_END,
+	    F("architecture", JF_STRING, dp_arch_map, arch, true),
+	    F("subArchitectures", JF_STRV, dp_arch_map, sub_arches, false),
+	    JSON_FIELD_END,
 	};
 	return json_parse_fields(o, fields, dst, path, err);
 }
 
 static const struct json_field profile_fields[] = {
-	F("defaultAction", JF_STRING, dp_profile, default_action, true),
-	F("defaultErrnoRet", JF_OPT_U64, dp_profile, default_errno_ret, false),
-	F("architectures", JF_STRV, dp_profile, architectures, false),
-	FA("archMap", dp_profile, arch_map, dp_arch_map, parse_arch_map),
-	FA("syscalls", dp_profile, syscalls, dp_syscall, parse_syscall),
-	F("flags", JF_STRV, dp_profile, flags, false),
-	F("listenerPath", JF_STRING, dp_profile, listener_path, false),
-	F("listenerMetadata", JF_STRING, dp_profile, listener_metadata, false),
-	JSON_FIELD_END,
+    F("defaultAction", JF_STRING, dp_profile, default_action, true),
+    F("defaultErrnoRet", JF_OPT_U64, dp_profile, default_errno_ret, false),
+    F("architectures", JF_STRV, dp_profile, architectures, false),
+    FA("archMap", dp_profile, arch_map, dp_arch_map, parse_arch_map),
+    FA("syscalls", dp_profile, syscalls, dp_syscall, parse_syscall),
+    F("flags", JF_STRV, dp_profile, flags, false),
+    F("listenerPath", JF_STRING, dp_profile, listener_path, false),
+    F("listenerMetadata", JF_STRING, dp_profile, listener_metadata, false),
+    JSON_FIELD_END,
 };
 
 static void dp_filter_release(struct dp_filter *f)
@@ -304,10 +313,11 @@ int seccomp_docker_profile_to_oci(json_object *docker_profile, char *const *caps
 		bool applies;
 
 		if (s->name && s->names)
-			return error_setx(err, -EINVAL,
-					  "invalid value for '%s': both 'name' and 'names' are given, "
-					  "use one of them",
-					  path);
+			return error_setx(
+			    err, -EINVAL,
+			    "invalid value for '%s': both 'name' and 'names' are given, "
+			    "use one of them",
+			    path);
 		if (!s->name && !s->names)
 			return error_setx(err, -EINVAL, "missing required field '%s.names'", path);
 		r = syscall_applies(s, goarch, caps_bounding, path, &applies, err);

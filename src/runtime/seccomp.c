@@ -40,29 +40,29 @@
 #endif
 
 static const struct seccomp_arch_info arch_table[] = {
-	{"SCMP_ARCH_X86", "386", SCMP_ARCH_X86},
-	{"SCMP_ARCH_X86_64", "amd64", SCMP_ARCH_X86_64},
-	{"SCMP_ARCH_X32", NULL, SCMP_ARCH_X32},
-	{"SCMP_ARCH_ARM", "arm", SCMP_ARCH_ARM},
-	{"SCMP_ARCH_AARCH64", "arm64", SCMP_ARCH_AARCH64},
-	{"SCMP_ARCH_MIPS", "mips", SCMP_ARCH_MIPS},
-	{"SCMP_ARCH_MIPS64", "mips64", SCMP_ARCH_MIPS64},
-	{"SCMP_ARCH_MIPS64N32", NULL, SCMP_ARCH_MIPS64N32},
-	{"SCMP_ARCH_MIPSEL", "mipsle", SCMP_ARCH_MIPSEL},
-	{"SCMP_ARCH_MIPSEL64", "mips64le", SCMP_ARCH_MIPSEL64},
-	{"SCMP_ARCH_MIPSEL64N32", NULL, SCMP_ARCH_MIPSEL64N32},
-	{"SCMP_ARCH_PPC", "ppc", SCMP_ARCH_PPC},
-	{"SCMP_ARCH_PPC64", "ppc64", SCMP_ARCH_PPC64},
-	{"SCMP_ARCH_PPC64LE", "ppc64le", SCMP_ARCH_PPC64LE},
-	{"SCMP_ARCH_S390", "s390", SCMP_ARCH_S390},
-	{"SCMP_ARCH_S390X", "s390x", SCMP_ARCH_S390X},
-	{"SCMP_ARCH_PARISC", NULL, SCMP_ARCH_PARISC},
-	{"SCMP_ARCH_PARISC64", NULL, SCMP_ARCH_PARISC64},
-	{"SCMP_ARCH_RISCV64", "riscv64", SCMP_ARCH_RISCV64},
-	{"SCMP_ARCH_LOONGARCH64", "loong64", SCMP_ARCH_LOONGARCH64},
-	{"SCMP_ARCH_M68K", NULL, SCMP_ARCH_M68K},
-	{"SCMP_ARCH_SH", NULL, SCMP_ARCH_SH},
-	{"SCMP_ARCH_SHEB", NULL, SCMP_ARCH_SHEB},
+    {"SCMP_ARCH_X86", "386", SCMP_ARCH_X86},
+    {"SCMP_ARCH_X86_64", "amd64", SCMP_ARCH_X86_64},
+    {"SCMP_ARCH_X32", NULL, SCMP_ARCH_X32},
+    {"SCMP_ARCH_ARM", "arm", SCMP_ARCH_ARM},
+    {"SCMP_ARCH_AARCH64", "arm64", SCMP_ARCH_AARCH64},
+    {"SCMP_ARCH_MIPS", "mips", SCMP_ARCH_MIPS},
+    {"SCMP_ARCH_MIPS64", "mips64", SCMP_ARCH_MIPS64},
+    {"SCMP_ARCH_MIPS64N32", NULL, SCMP_ARCH_MIPS64N32},
+    {"SCMP_ARCH_MIPSEL", "mipsle", SCMP_ARCH_MIPSEL},
+    {"SCMP_ARCH_MIPSEL64", "mips64le", SCMP_ARCH_MIPSEL64},
+    {"SCMP_ARCH_MIPSEL64N32", NULL, SCMP_ARCH_MIPSEL64N32},
+    {"SCMP_ARCH_PPC", "ppc", SCMP_ARCH_PPC},
+    {"SCMP_ARCH_PPC64", "ppc64", SCMP_ARCH_PPC64},
+    {"SCMP_ARCH_PPC64LE", "ppc64le", SCMP_ARCH_PPC64LE},
+    {"SCMP_ARCH_S390", "s390", SCMP_ARCH_S390},
+    {"SCMP_ARCH_S390X", "s390x", SCMP_ARCH_S390X},
+    {"SCMP_ARCH_PARISC", NULL, SCMP_ARCH_PARISC},
+    {"SCMP_ARCH_PARISC64", NULL, SCMP_ARCH_PARISC64},
+    {"SCMP_ARCH_RISCV64", "riscv64", SCMP_ARCH_RISCV64},
+    {"SCMP_ARCH_LOONGARCH64", "loong64", SCMP_ARCH_LOONGARCH64},
+    {"SCMP_ARCH_M68K", NULL, SCMP_ARCH_M68K},
+    {"SCMP_ARCH_SH", NULL, SCMP_ARCH_SH},
+    {"SCMP_ARCH_SHEB", NULL, SCMP_ARCH_SHEB},
 };
 
 const struct seccomp_arch_info *seccomp_arch_by_name(const char *name)
@@ -87,11 +87,11 @@ static const struct {
 	const char *name;
 	unsigned int flag;
 } flag_table[] = {
-	{"SECCOMP_FILTER_FLAG_TSYNC", SECCOMP_FILTER_FLAG_TSYNC},
-	{"SECCOMP_FILTER_FLAG_LOG", SECCOMP_FILTER_FLAG_LOG},
-	{"SECCOMP_FILTER_FLAG_SPEC_ALLOW", SECCOMP_FILTER_FLAG_SPEC_ALLOW},
+    {"SECCOMP_FILTER_FLAG_TSYNC", SECCOMP_FILTER_FLAG_TSYNC},
+    {"SECCOMP_FILTER_FLAG_LOG", SECCOMP_FILTER_FLAG_LOG},
+    {"SECCOMP_FILTER_FLAG_SPEC_ALLOW", SECCOMP_FILTER_FLAG_SPEC_ALLOW},
 #ifdef SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV
-	{"SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV", SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV},
+    {"SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV", SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV},
 #endif
 };
 
@@ -99,10 +99,13 @@ static const struct {
 	const char *name;
 	enum scmp_compare op;
 } op_table[] = {
-	{"SCMP_CMP_NE", SCMP_CMP_NE}, {"SCMP_CMP_LT", SCMP_CMP_LT},
-	{"SCMP_CMP_LE", SCMP_CMP_LE}, {"SCMP_CMP_EQ", SCMP_CMP_EQ},
-	{"SCMP_CMP_GE", SCMP_CMP_GE}, {"SCMP_CMP_GT", SCMP_CMP_GT},
-	{"SCMP_CMP_MASKED_EQ", SCMP_CMP_MASKED_EQ},
+    {"SCMP_CMP_NE", SCMP_CMP_NE},
+    {"SCMP_CMP_LT", SCMP_CMP_LT},
+    {"SCMP_CMP_LE", SCMP_CMP_LE},
+    {"SCMP_CMP_EQ", SCMP_CMP_EQ},
+    {"SCMP_CMP_GE", SCMP_CMP_GE},
+    {"SCMP_CMP_GT", SCMP_CMP_GT},
+    {"SCMP_CMP_MASKED_EQ", SCMP_CMP_MASKED_EQ},
 };
 
 enum action_kind { ACT_PLAIN, ACT_ERRNO, ACT_TRACE };
@@ -112,15 +115,15 @@ static const struct {
 	uint32_t action;
 	enum action_kind kind;
 } action_table[] = {
-	{"SCMP_ACT_KILL", SCMP_ACT_KILL, ACT_PLAIN},
-	{"SCMP_ACT_KILL_PROCESS", SCMP_ACT_KILL_PROCESS, ACT_PLAIN},
-	{"SCMP_ACT_KILL_THREAD", SCMP_ACT_KILL_THREAD, ACT_PLAIN},
-	{"SCMP_ACT_TRAP", SCMP_ACT_TRAP, ACT_PLAIN},
-	{"SCMP_ACT_ERRNO", SCMP_ACT_ERRNO(0), ACT_ERRNO},
-	{"SCMP_ACT_TRACE", SCMP_ACT_TRACE(0), ACT_TRACE},
-	{"SCMP_ACT_ALLOW", SCMP_ACT_ALLOW, ACT_PLAIN},
-	{"SCMP_ACT_LOG", SCMP_ACT_LOG, ACT_PLAIN},
-	{"SCMP_ACT_NOTIFY", SCMP_ACT_NOTIFY, ACT_PLAIN},
+    {"SCMP_ACT_KILL", SCMP_ACT_KILL, ACT_PLAIN},
+    {"SCMP_ACT_KILL_PROCESS", SCMP_ACT_KILL_PROCESS, ACT_PLAIN},
+    {"SCMP_ACT_KILL_THREAD", SCMP_ACT_KILL_THREAD, ACT_PLAIN},
+    {"SCMP_ACT_TRAP", SCMP_ACT_TRAP, ACT_PLAIN},
+    {"SCMP_ACT_ERRNO", SCMP_ACT_ERRNO(0), ACT_ERRNO},
+    {"SCMP_ACT_TRACE", SCMP_ACT_TRACE(0), ACT_TRACE},
+    {"SCMP_ACT_ALLOW", SCMP_ACT_ALLOW, ACT_PLAIN},
+    {"SCMP_ACT_LOG", SCMP_ACT_LOG, ACT_PLAIN},
+    {"SCMP_ACT_NOTIFY", SCMP_ACT_NOTIFY, ACT_PLAIN},
 };
 
 /* The kernel caps an errno at MAX_ERRNO; a trace message has 16 bits. */
@@ -178,7 +181,8 @@ static int parse_flags(const struct oci_seccomp *sc, unsigned int *ret, struct e
 				break;
 		if (j == ELEMENTSOF(flag_table))
 			return error_setx(err, -EINVAL,
-					  "invalid value for '" FIELD ".flags[%zu]': unknown flag '%s'",
+					  "invalid value for '" FIELD
+					  ".flags[%zu]': unknown flag '%s'",
 					  i, sc->flags[i]);
 		flags |= flag_table[j].flag;
 	}
@@ -301,8 +305,8 @@ static void serialise(const struct oci_seccomp *sc, struct buf *b)
 		buf_printf(b, "args %zu\n", s->n_args);
 		for (size_t j = 0; j < s->n_args; j++) {
 			const struct oci_seccomp_arg *a = &s->args[j];
-			buf_printf(b, "arg %" PRIu32 " %" PRIu64 " %" PRIu64 "\n", a->index, a->value,
-				   a->value_two);
+			buf_printf(b, "arg %" PRIu32 " %" PRIu64 " %" PRIu64 "\n", a->index,
+				   a->value, a->value_two);
 			buf_str(b, "op", a->op);
 		}
 	}
@@ -356,7 +360,9 @@ static int stub_resolve(struct stub *s)
 			continue;
 		for (int w = 0; w < 2; w++) {
 			int lbl = w ? s->jf[i] : s->jt[i];
-			size_t abs = lbl == L_ENOSYS ? enosys : lbl == L_FILTER ? filter : (size_t)lbl;
+			size_t abs = lbl == L_ENOSYS   ? enosys
+				     : lbl == L_FILTER ? filter
+						       : (size_t)lbl;
 			t[w] = (long)abs - (long)(i + 1);
 			if (t[w] < 0 || (BPF_OP(f->code) != BPF_JA && t[w] > 255))
 				return -E2BIG;
@@ -415,7 +421,8 @@ static int stub_build(const struct oci_seccomp *sc, const uint32_t *arches, size
 		s->jt[jeq] = (int)jeq + 1;
 		stub_emit(s, BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr), 0, 0);
 		if (arches[i] == SCMP_ARCH_X86_64) {
-			size_t jset = stub_emit(s, BPF_JMP | BPF_JSET | BPF_K, X32_SYSCALL_BIT, 0, 0);
+			size_t jset =
+			    stub_emit(s, BPF_JMP | BPF_JSET | BPF_K, X32_SYSCALL_BIT, 0, 0);
 			s->jf[jset] = (int)jset + 1;
 			if (max >= 0)
 				stub_emit(s, BPF_JMP | BPF_JGT | BPF_K, (uint32_t)max, L_ENOSYS,
@@ -465,11 +472,12 @@ static int add_arches(scmp_filter_ctx ctx, const struct oci_seccomp *sc, uint32_
 					  i, *a);
 		if (info->token == 0) {
 			v = seccomp_version();
-			return error_setx(err, -EOPNOTSUPP,
-					  "invalid value for '" FIELD
-					  ".architectures[%zu]': architecture '%s' is not supported "
-					  "by libseccomp %u.%u.%u",
-					  i, *a, v->major, v->minor, v->micro);
+			return error_setx(
+			    err, -EOPNOTSUPP,
+			    "invalid value for '" FIELD
+			    ".architectures[%zu]': architecture '%s' is not supported "
+			    "by libseccomp %u.%u.%u",
+			    i, *a, v->major, v->minor, v->micro);
 		}
 		for (size_t j = 0; j < *n_arches; j++)
 			seen = seen || arches[j] == info->token;
@@ -477,8 +485,10 @@ static int add_arches(scmp_filter_ctx ctx, const struct oci_seccomp *sc, uint32_
 			continue;
 		r = seccomp_arch_add(ctx, info->token);
 		if (r < 0 && r != -EEXIST)
-			return error_set(err, r, "failed to add architecture '%s' from '" FIELD
-					 ".architectures[%zu]'", *a, i);
+			return error_set(err, r,
+					 "failed to add architecture '%s' from '" FIELD
+					 ".architectures[%zu]'",
+					 *a, i);
 		arches[(*n_arches)++] = info->token;
 	}
 	return 0;
@@ -509,10 +519,10 @@ static int parse_args(const struct oci_seccomp_syscall *s, size_t idx, struct sc
 					  ".syscalls[%zu].args[%zu].op': unknown operator '%s'",
 					  idx, j, a->op ? a->op : "");
 		cmps[j] = (struct scmp_arg_cmp){
-			.arg = a->index,
-			.op = op_table[k].op,
-			.datum_a = a->value,
-			.datum_b = a->value_two,
+		    .arg = a->index,
+		    .op = op_table[k].op,
+		    .datum_a = a->value,
+		    .datum_b = a->value_two,
 		};
 		if (++count[a->index] > 1)
 			*ret_same_index = true;
@@ -593,9 +603,9 @@ static int export_bpf(scmp_filter_ctx ctx, const struct stub *stub, struct sock_
 				  (long long)size);
 	n = (size_t)size / sizeof(struct sock_filter);
 	if (pre + n > BPF_MAXINSNS)
-		return error_setx(err, -E2BIG,
-				  "seccomp filter has %zu instructions, the kernel takes at most %d",
-				  pre + n, BPF_MAXINSNS);
+		return error_setx(
+		    err, -E2BIG, "seccomp filter has %zu instructions, the kernel takes at most %d",
+		    pre + n, BPF_MAXINSNS);
 	prog = xnew0(struct sock_filter, pre + n);
 	if (pre)
 		memcpy(prog, stub->insn, pre * sizeof(struct sock_filter));
@@ -791,7 +801,8 @@ int seccomp_prepare(const struct oci_seccomp *sc, const char *cache_dir,
 
 	if (cache_dir) {
 		serialise(sc, &ser);
-		path = xasprintf("%s/%016" PRIx64 ".bpf", cache_dir, fnv1a(FNV_OFFSET, ser.p, ser.n));
+		path =
+		    xasprintf("%s/%016" PRIx64 ".bpf", cache_dir, fnv1a(FNV_OFFSET, ser.p, ser.n));
 		cached = cache_load(path, &ser, &prog, &len) > 0;
 	}
 	if (!cached) {

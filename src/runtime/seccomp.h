@@ -20,9 +20,9 @@
 
 struct seccomp_program {
 	struct sock_filter *filter;
-	size_t len;        /* instructions */
+	size_t len;	    /* instructions */
 	unsigned int flags; /* SECCOMP_FILTER_FLAG_* from the profile's flags */
-	bool notify;       /* an action is SCMP_ACT_NOTIFY: install with NEW_LISTENER */
+	bool notify;	    /* an action is SCMP_ACT_NOTIFY: install with NEW_LISTENER */
 };
 
 /*

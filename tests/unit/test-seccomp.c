@@ -23,18 +23,29 @@
 #define ALLOW_EXIT "{\"names\":[\"exit_group\",\"exit\"],\"action\":\"SCMP_ACT_ALLOW\"}"
 
 static const char *const default_caps[] = {
-	"CAP_CHOWN",	  "CAP_DAC_OVERRIDE", "CAP_FSETID",	      "CAP_FOWNER",
-	"CAP_MKNOD",	  "CAP_NET_RAW",      "CAP_SETGID",	      "CAP_SETUID",
-	"CAP_SETFCAP",	  "CAP_SETPCAP",      "CAP_NET_BIND_SERVICE", "CAP_SYS_CHROOT",
-	"CAP_KILL",	  "CAP_AUDIT_WRITE",  NULL,
+    "CAP_CHOWN",
+    "CAP_DAC_OVERRIDE",
+    "CAP_FSETID",
+    "CAP_FOWNER",
+    "CAP_MKNOD",
+    "CAP_NET_RAW",
+    "CAP_SETGID",
+    "CAP_SETUID",
+    "CAP_SETFCAP",
+    "CAP_SETPCAP",
+    "CAP_NET_BIND_SERVICE",
+    "CAP_SYS_CHROOT",
+    "CAP_KILL",
+    "CAP_AUDIT_WRITE",
+    NULL,
 };
 
 /* Parse a linux.seccomp object through the OCI parser. */
 static struct oci_spec *spec_with(const char *seccomp_json)
 {
 	_cleanup_free_ char *doc_s = xasprintf(
-		"{\"ociVersion\":\"1.2.0\",\"root\":{\"path\":\"r\"},\"linux\":{\"seccomp\":%s}}",
-		seccomp_json);
+	    "{\"ociVersion\":\"1.2.0\",\"root\":{\"path\":\"r\"},\"linux\":{\"seccomp\":%s}}",
+	    seccomp_json);
 	_cleanup_json_ json_object *doc = NULL;
 	_cleanup_error_ struct error *err = NULL;
 	struct oci_spec *s = NULL;
@@ -102,7 +113,7 @@ static int run_child(const struct seccomp_program *p, int (*fn)(void))
 #define CHECK_CHILD_OK(p, fn)                                                                      \
 	do {                                                                                       \
 		int st_ = run_child((p), (fn));                                                    \
-		if (!WIFEXITED(st_) || WEXITSTATUS(st_) != 0)                                     \
+		if (!WIFEXITED(st_) || WEXITSTATUS(st_) != 0)                                      \
 			fprintf(stderr, "  child %s: %s %d\n", #fn,                                \
 				WIFEXITED(st_) ? "exit" : "signal",                                \
 				WIFEXITED(st_) ? WEXITSTATUS(st_) : WTERMSIG(st_));                \
@@ -163,8 +174,8 @@ static int child_default_eperm(void)
 static void test_default_action(void)
 {
 	struct seccomp_program p;
-	CHECK(prepare("{\"defaultAction\":\"SCMP_ACT_ERRNO\",\"defaultErrnoRet\":13,\"syscalls\":["
-		      ALLOW_EXIT ",{\"names\":[\"getpid\"],\"action\":\"SCMP_ACT_ALLOW\"}]}",
+	CHECK(prepare("{\"defaultAction\":\"SCMP_ACT_ERRNO\",\"defaultErrnoRet\":13,\"syscalls\":"
+		      "[" ALLOW_EXIT ",{\"names\":[\"getpid\"],\"action\":\"SCMP_ACT_ALLOW\"}]}",
 		      NULL, &p, NULL) == 0);
 	CHECK_CHILD_OK(&p, child_default_eacces);
 	seccomp_program_release(&p);
@@ -206,10 +217,10 @@ static void test_kill_actions(void)
 	static const char *const actions[] = {"SCMP_ACT_KILL", "SCMP_ACT_KILL_PROCESS",
 					      "SCMP_ACT_KILL_THREAD", "SCMP_ACT_TRAP"};
 	for (size_t i = 0; i < ELEMENTSOF(actions); i++) {
-		_cleanup_free_ char *prof = xasprintf(
-			"{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":["
-			"{\"names\":[\"getppid\"],\"action\":\"%s\"}]}",
-			actions[i]);
+		_cleanup_free_ char *prof =
+		    xasprintf("{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":["
+			      "{\"names\":[\"getppid\"],\"action\":\"%s\"}]}",
+			      actions[i]);
 		struct seccomp_program p;
 		int st;
 
@@ -269,7 +280,7 @@ static int child_operators(void)
 	EXPECT_ERRNO(syscall(SYS_geteuid, 5), 104, 7); /* EQ 5 */
 	EXPECT_OK(syscall(SYS_geteuid, 4), 8);
 	EXPECT_OK(syscall(SYS_geteuid, 0x100000005UL), 9); /* all 64 bits compared */
-	EXPECT_ERRNO(syscall(SYS_getgid, 5), 105, 10);	    /* GE 5 */
+	EXPECT_ERRNO(syscall(SYS_getgid, 5), 105, 10);	   /* GE 5 */
 	EXPECT_OK(syscall(SYS_getgid, 4), 11);
 	EXPECT_ERRNO(syscall(SYS_getegid, 6), 106, 12); /* GT 5 */
 	EXPECT_OK(syscall(SYS_getegid, 5), 13);
@@ -284,17 +295,43 @@ static void test_operators(void)
 #define OPRULE(name, op, v, e)                                                                     \
 	"{\"names\":[\"" name "\"],\"action\":\"SCMP_ACT_ERRNO\",\"errnoRet\":" #e ","             \
 	"\"args\":[{\"index\":0,\"value\":" #v ",\"op\":\"" op "\"}]}"
-	CHECK(prepare("{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":["
-		      OPRULE("getpid", "SCMP_CMP_NE", 5, 101) ","
-		      OPRULE("getppid", "SCMP_CMP_LT", 5, 102) ","
-		      OPRULE("getuid", "SCMP_CMP_LE", 5, 103) ","
-		      OPRULE("geteuid", "SCMP_CMP_EQ", 5, 104) ","
-		      OPRULE("getgid", "SCMP_CMP_GE", 5, 105) ","
-		      OPRULE("getegid", "SCMP_CMP_GT", 5, 106) ","
-		      "{\"names\":[\"gettid\"],\"action\":\"SCMP_ACT_ERRNO\",\"errnoRet\":107,"
-		      "\"args\":[{\"index\":0,\"value\":240,\"valueTwo\":32,"
-		      "\"op\":\"SCMP_CMP_MASKED_EQ\"}]}]}",
-		      NULL, &p, NULL) == 0);
+	CHECK(
+	    prepare(
+		"{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[" OPRULE("getpid", "SCMP_CMP_NE", 5, 101) "," OPRULE(
+		    "getppid", "SCMP_CMP_LT", 5,
+		    102) "," OPRULE("getuid", "SCMP_CMP_LE", 5,
+				    103) "," OPRULE("geteuid", "SCMP_CMP_EQ", 5,
+						    104) "," OPRULE("getgid", "SCMP_CMP_GE", 5,
+								    105) "," OPRULE("getegid",
+										    "SCMP_CMP_GT",
+										    5,
+										    106) ","
+											 "{\"names"
+											 "\":["
+											 "\"gettid"
+											 "\"],"
+											 "\"action"
+											 "\":"
+											 "\"SCMP_"
+											 "ACT_"
+											 "ERRNO\","
+											 "\"errnoRe"
+											 "t\":107,"
+											 "\"args\":"
+											 "[{"
+											 "\"index\""
+											 ":0,"
+											 "\"value\""
+											 ":240,"
+											 "\"valueTw"
+											 "o\":32,"
+											 "\"op\":"
+											 "\"SCMP_"
+											 "CMP_"
+											 "MASKED_"
+											 "EQ\"}]}]"
+											 "}",
+		NULL, &p, NULL) == 0);
 #undef OPRULE
 	CHECK_CHILD_OK(&p, child_operators);
 	seccomp_program_release(&p);
@@ -425,10 +462,10 @@ static int child_enosys_x32(void)
 static void test_enosys_for_newer_syscalls(void)
 {
 	struct seccomp_program p;
-	const char *prof = "{\"defaultAction\":\"SCMP_ACT_ERRNO\",\"architectures\":"
-			   "[\"SCMP_ARCH_X86_64\",\"SCMP_ARCH_X86\",\"SCMP_ARCH_X32\"],"
-			   "\"syscalls\":[" ALLOW_EXIT
-			   ",{\"names\":[\"getpid\"],\"action\":\"SCMP_ACT_ALLOW\"}]}";
+	const char *prof =
+	    "{\"defaultAction\":\"SCMP_ACT_ERRNO\",\"architectures\":"
+	    "[\"SCMP_ARCH_X86_64\",\"SCMP_ARCH_X86\",\"SCMP_ARCH_X32\"],"
+	    "\"syscalls\":[" ALLOW_EXIT ",{\"names\":[\"getpid\"],\"action\":\"SCMP_ACT_ALLOW\"}]}";
 	CHECK(prepare(prof, NULL, &p, NULL) == 0);
 	CHECK_CHILD_OK(&p, child_enosys);
 	CHECK_CHILD_OK(&p, child_enosys_x32);
@@ -450,7 +487,7 @@ static void test_flags(void)
 		      "{\"names\":[\"getppid\"],\"action\":\"SCMP_ACT_ERRNO\"}]}",
 		      NULL, &p, NULL) == 0);
 	CHECK_INT(p.flags, SECCOMP_FILTER_FLAG_LOG | SECCOMP_FILTER_FLAG_SPEC_ALLOW |
-				   SECCOMP_FILTER_FLAG_TSYNC);
+			       SECCOMP_FILTER_FLAG_TSYNC);
 	CHECK_CHILD_OK(&p, child_flags);
 	seccomp_program_release(&p);
 }
@@ -461,46 +498,46 @@ static void test_errors_name_the_field(void)
 		const char *profile;
 		const char *msg;
 	} cases[] = {
-		{"{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":["
-		 "{\"names\":[\"a\"],\"action\":\"SCMP_ACT_ERRNO\"},"
-		 "{\"names\":[\"b\"],\"action\":\"SCMP_ACT_ERRNO\"},"
-		 "{\"names\":[\"c\"],\"action\":\"SCMP_ACT_ERRNO\"},"
-		 "{\"names\":[\"d\"],\"action\":\"SCMP_ACT_FOO\"}]}",
-		 "invalid value for 'linux.seccomp.syscalls[3].action': unknown action "
-		 "'SCMP_ACT_FOO'"},
-		{"{\"defaultAction\":\"SCMP_ACT_BAR\"}",
-		 "invalid value for 'linux.seccomp.defaultAction': unknown action 'SCMP_ACT_BAR'"},
-		{"{\"defaultAction\":\"SCMP_ACT_NOTIFY\"}",
-		 "invalid value for 'linux.seccomp.defaultAction': SCMP_ACT_NOTIFY cannot be the "
-		 "default action"},
-		{"{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"getpid\"],"
-		 "\"action\":\"SCMP_ACT_ERRNO\",\"args\":[{\"index\":0,\"value\":1,\"op\":"
-		 "\"SCMP_CMP_EQ\"},{\"index\":1,\"value\":1,\"op\":\"SCMP_CMP_FOO\"}]}]}",
-		 "invalid value for 'linux.seccomp.syscalls[0].args[1].op': unknown operator "
-		 "'SCMP_CMP_FOO'"},
-		{"{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"getpid\"],"
-		 "\"action\":\"SCMP_ACT_ERRNO\",\"args\":[{\"index\":6,\"value\":1,\"op\":"
-		 "\"SCMP_CMP_EQ\"}]}]}",
-		 "invalid value for 'linux.seccomp.syscalls[0].args[0].index': 6 is not a syscall "
-		 "argument (0 to 5)"},
-		{"{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"architectures\":[\"SCMP_ARCH_X86\","
-		 "\"SCMP_ARCH_FOO\"]}",
-		 "invalid value for 'linux.seccomp.architectures[1]': unknown architecture "
-		 "'SCMP_ARCH_FOO'"},
-		{"{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"flags\":[\"SECCOMP_FILTER_FLAG_FOO\"]}",
-		 "invalid value for 'linux.seccomp.flags[0]': unknown flag "
-		 "'SECCOMP_FILTER_FLAG_FOO'"},
-		{"{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"getpid\"],"
-		 "\"action\":\"SCMP_ACT_KILL\",\"errnoRet\":1}]}",
-		 "invalid value for 'linux.seccomp.syscalls[0].errnoRet': only SCMP_ACT_ERRNO and "
-		 "SCMP_ACT_TRACE take an errno, not 'SCMP_ACT_KILL'"},
-		{"{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"getpid\"],"
-		 "\"action\":\"SCMP_ACT_ERRNO\",\"errnoRet\":5000}]}",
-		 "invalid value for 'linux.seccomp.syscalls[0].errnoRet': 5000 is not an errno (at "
-		 "most 4095)"},
-		{"{\"defaultAction\":\"SCMP_ACT_ERRNO\",\"defaultErrnoRet\":70000}",
-		 "invalid value for 'linux.seccomp.defaultErrnoRet': 70000 is not an errno (at most "
-		 "4095)"},
+	    {"{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":["
+	     "{\"names\":[\"a\"],\"action\":\"SCMP_ACT_ERRNO\"},"
+	     "{\"names\":[\"b\"],\"action\":\"SCMP_ACT_ERRNO\"},"
+	     "{\"names\":[\"c\"],\"action\":\"SCMP_ACT_ERRNO\"},"
+	     "{\"names\":[\"d\"],\"action\":\"SCMP_ACT_FOO\"}]}",
+	     "invalid value for 'linux.seccomp.syscalls[3].action': unknown action "
+	     "'SCMP_ACT_FOO'"},
+	    {"{\"defaultAction\":\"SCMP_ACT_BAR\"}",
+	     "invalid value for 'linux.seccomp.defaultAction': unknown action 'SCMP_ACT_BAR'"},
+	    {"{\"defaultAction\":\"SCMP_ACT_NOTIFY\"}",
+	     "invalid value for 'linux.seccomp.defaultAction': SCMP_ACT_NOTIFY cannot be the "
+	     "default action"},
+	    {"{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"getpid\"],"
+	     "\"action\":\"SCMP_ACT_ERRNO\",\"args\":[{\"index\":0,\"value\":1,\"op\":"
+	     "\"SCMP_CMP_EQ\"},{\"index\":1,\"value\":1,\"op\":\"SCMP_CMP_FOO\"}]}]}",
+	     "invalid value for 'linux.seccomp.syscalls[0].args[1].op': unknown operator "
+	     "'SCMP_CMP_FOO'"},
+	    {"{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"getpid\"],"
+	     "\"action\":\"SCMP_ACT_ERRNO\",\"args\":[{\"index\":6,\"value\":1,\"op\":"
+	     "\"SCMP_CMP_EQ\"}]}]}",
+	     "invalid value for 'linux.seccomp.syscalls[0].args[0].index': 6 is not a syscall "
+	     "argument (0 to 5)"},
+	    {"{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"architectures\":[\"SCMP_ARCH_X86\","
+	     "\"SCMP_ARCH_FOO\"]}",
+	     "invalid value for 'linux.seccomp.architectures[1]': unknown architecture "
+	     "'SCMP_ARCH_FOO'"},
+	    {"{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"flags\":[\"SECCOMP_FILTER_FLAG_FOO\"]}",
+	     "invalid value for 'linux.seccomp.flags[0]': unknown flag "
+	     "'SECCOMP_FILTER_FLAG_FOO'"},
+	    {"{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"getpid\"],"
+	     "\"action\":\"SCMP_ACT_KILL\",\"errnoRet\":1}]}",
+	     "invalid value for 'linux.seccomp.syscalls[0].errnoRet': only SCMP_ACT_ERRNO and "
+	     "SCMP_ACT_TRACE take an errno, not 'SCMP_ACT_KILL'"},
+	    {"{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"getpid\"],"
+	     "\"action\":\"SCMP_ACT_ERRNO\",\"errnoRet\":5000}]}",
+	     "invalid value for 'linux.seccomp.syscalls[0].errnoRet': 5000 is not an errno (at "
+	     "most 4095)"},
+	    {"{\"defaultAction\":\"SCMP_ACT_ERRNO\",\"defaultErrnoRet\":70000}",
+	     "invalid value for 'linux.seccomp.defaultErrnoRet': 70000 is not an errno (at most "
+	     "4095)"},
 	};
 
 	for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
@@ -515,13 +552,14 @@ static void test_errors_name_the_field(void)
 static void test_architectures(void)
 {
 	struct seccomp_program a, b;
-	CHECK(prepare("{\"defaultAction\":\"SCMP_ACT_ERRNO\",\"architectures\":"
-		      "[\"SCMP_ARCH_X86_64\",\"SCMP_ARCH_X86\",\"SCMP_ARCH_X32\",\"SCMP_ARCH_AARCH64\","
-		      "\"SCMP_ARCH_ARM\",\"SCMP_ARCH_PPC64LE\","
-		      "\"SCMP_ARCH_RISCV64\",\"SCMP_ARCH_MIPSEL64\"],\"syscalls\":[" ALLOW_EXIT "]}",
-		      NULL, &a, NULL) == 0);
-	CHECK(prepare("{\"defaultAction\":\"SCMP_ACT_ERRNO\",\"syscalls\":[" ALLOW_EXIT "]}",
-		      NULL, &b, NULL) == 0);
+	CHECK(prepare(
+		  "{\"defaultAction\":\"SCMP_ACT_ERRNO\",\"architectures\":"
+		  "[\"SCMP_ARCH_X86_64\",\"SCMP_ARCH_X86\",\"SCMP_ARCH_X32\",\"SCMP_ARCH_AARCH64\","
+		  "\"SCMP_ARCH_ARM\",\"SCMP_ARCH_PPC64LE\","
+		  "\"SCMP_ARCH_RISCV64\",\"SCMP_ARCH_MIPSEL64\"],\"syscalls\":[" ALLOW_EXIT "]}",
+		  NULL, &a, NULL) == 0);
+	CHECK(prepare("{\"defaultAction\":\"SCMP_ACT_ERRNO\",\"syscalls\":[" ALLOW_EXIT "]}", NULL,
+		      &b, NULL) == 0);
 	CHECK(a.len > b.len);
 	seccomp_program_release(&a);
 	seccomp_program_release(&b);
@@ -692,10 +730,10 @@ static json_object *load_docker_profile(void)
 {
 	const char *srcdir = getenv("BERTH_SRCDIR");
 	const char *shared = getenv("BERTH_SHARED");
-	_cleanup_free_ char *p1 = xasprintf("%s/src/runtime/profiles/docker-default-seccomp.json",
-					    srcdir ? srcdir : ".");
-	_cleanup_free_ char *p2 = xasprintf("%s/reference/docker-default-seccomp.json",
-					    shared ? shared : "../shared");
+	_cleanup_free_ char *p1 =
+	    xasprintf("%s/src/runtime/profiles/docker-default-seccomp.json", srcdir ? srcdir : ".");
+	_cleanup_free_ char *p2 =
+	    xasprintf("%s/reference/docker-default-seccomp.json", shared ? shared : "../shared");
 	const char *paths[] = {p1, p2};
 
 	for (size_t i = 0; i < ELEMENTSOF(paths); i++) {
@@ -819,19 +857,19 @@ static void test_docker_profile_errors(void)
 		const char *json;
 		const char *msg;
 	} cases[] = {
-		{"{\"defaultAction\":\"SCMP_ACT_ERRNO\",\"syscalls\":[{\"names\":[\"a\"],"
-		 "\"action\":\"SCMP_ACT_ALLOW\",\"includes\":{\"minKernel\":\"4.x\"}}]}",
-		 "invalid value for 'syscalls[0].includes.minKernel': '4.x' is not a kernel version "
-		 "(expected <major>.<minor>)"},
-		{"{\"defaultAction\":\"SCMP_ACT_ERRNO\",\"syscalls\":[{\"names\":[\"a\"],"
-		 "\"action\":\"SCMP_ACT_ALLOW\"},{\"name\":\"a\",\"names\":[\"b\"],"
-		 "\"action\":\"SCMP_ACT_ALLOW\"}]}",
-		 "invalid value for 'syscalls[1]': both 'name' and 'names' are given, use one of "
-		 "them"},
-		{"{\"defaultAction\":\"SCMP_ACT_ERRNO\",\"syscalls\":[{\"names\":[\"a\"],"
-		 "\"action\":\"SCMP_ACT_ALLOW\",\"excludes\":{\"caps\":\"CAP_X\"}}]}",
-		 "invalid value for 'syscalls[0].excludes.caps': must be an array of strings"},
-		{"{\"syscalls\":[]}", "missing required field 'defaultAction'"},
+	    {"{\"defaultAction\":\"SCMP_ACT_ERRNO\",\"syscalls\":[{\"names\":[\"a\"],"
+	     "\"action\":\"SCMP_ACT_ALLOW\",\"includes\":{\"minKernel\":\"4.x\"}}]}",
+	     "invalid value for 'syscalls[0].includes.minKernel': '4.x' is not a kernel version "
+	     "(expected <major>.<minor>)"},
+	    {"{\"defaultAction\":\"SCMP_ACT_ERRNO\",\"syscalls\":[{\"names\":[\"a\"],"
+	     "\"action\":\"SCMP_ACT_ALLOW\"},{\"name\":\"a\",\"names\":[\"b\"],"
+	     "\"action\":\"SCMP_ACT_ALLOW\"}]}",
+	     "invalid value for 'syscalls[1]': both 'name' and 'names' are given, use one of "
+	     "them"},
+	    {"{\"defaultAction\":\"SCMP_ACT_ERRNO\",\"syscalls\":[{\"names\":[\"a\"],"
+	     "\"action\":\"SCMP_ACT_ALLOW\",\"excludes\":{\"caps\":\"CAP_X\"}}]}",
+	     "invalid value for 'syscalls[0].excludes.caps': must be an array of strings"},
+	    {"{\"syscalls\":[]}", "missing required field 'defaultAction'"},
 	};
 
 	for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
