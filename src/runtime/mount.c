@@ -949,28 +949,50 @@ static int readonly_path(const char *path, char *errbuf, size_t errlen)
 	return 0;
 }
 
-static int write_sysctl(const char *key, const char *value, char *errbuf, size_t errlen)
+static int write_sysctl(int procsys, const char *key, const char *value, char *errbuf,
+			size_t errlen)
 {
 	char path[512];
 	_cleanup_close_ int fd = -EBADF;
 	struct statfs sf;
-	size_t n;
 
-	n = (size_t)snprintf(path, sizeof(path), "/proc/sys/%s", key);
-	if (n >= sizeof(path))
+	if ((size_t)snprintf(path, sizeof(path), "%s", key) >= sizeof(path))
 		return errbuf_set(errbuf, errlen, ENAMETOOLONG, "sysctl '%s'", key);
-	for (char *p = path + 10; *p; p++)
+	for (char *p = path; *p; p++)
 		if (*p == '.')
 			*p = '/';
-	fd = sys_openat2(AT_FDCWD, path, O_WRONLY | O_CLOEXEC,
-			 RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV);
+	/* CVE-2025-52881: the write must land in this procfs, whatever was mounted or
+	 * linked around it: beneath /proc/sys, no symlinks, no mount crossings. */
+	fd = sys_openat2(procsys, path, O_WRONLY | O_CLOEXEC,
+			 RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS |
+				 RESOLVE_NO_XDEV);
 	if (fd < 0)
 		return errbuf_set(errbuf, errlen, fd, "open sysctl '%s'", key);
-	/* CVE-2025-52881: the write must land in procfs, whatever was mounted around it. */
 	if (fstatfs(fd, &sf) < 0 || sf.f_type != PROC_SUPER_MAGIC)
 		return errbuf_set(errbuf, errlen, EXDEV, "sysctl '%s' is not on procfs", key);
 	if (write(fd, value, strlen(value)) < 0)
 		return errbuf_set(errbuf, errlen, errno, "write sysctl '%s'", key);
+	return 0;
+}
+
+static int write_sysctls(const struct oci_spec *s, char *errbuf, size_t errlen)
+{
+	_cleanup_close_ int procsys = -EBADF;
+	struct statfs sf;
+
+	if (!s->linux.sysctl.n)
+		return 0;
+	procsys = open("/proc/sys", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (procsys < 0)
+		return errbuf_set(errbuf, errlen, errno, "open /proc/sys");
+	if (fstatfs(procsys, &sf) < 0 || sf.f_type != PROC_SUPER_MAGIC)
+		return errbuf_set(errbuf, errlen, EXDEV, "/proc/sys is not on procfs");
+	for (size_t i = 0; i < s->linux.sysctl.n; i++) {
+		int r = write_sysctl(procsys, s->linux.sysctl.items[i].key,
+				     s->linux.sysctl.items[i].value, errbuf, errlen);
+		if (r < 0)
+			return r;
+	}
 	return 0;
 }
 
@@ -979,6 +1001,10 @@ int rootfs_finish(struct rootfs_ctx *rc, char *errbuf, size_t errlen)
 	const struct oci_spec *s = rc->spec;
 	int r;
 
+	/* Before the read-only paths: /proc/sys is one of them. */
+	r = write_sysctls(s, errbuf, errlen);
+	if (r < 0)
+		return r;
 	if (rc->new_mntns) {
 		for (char **p = s->linux.masked_paths; p && *p; p++) {
 			r = mask_path(rc, *p, errbuf, errlen);
@@ -990,12 +1016,6 @@ int rootfs_finish(struct rootfs_ctx *rc, char *errbuf, size_t errlen)
 			if (r < 0)
 				return r;
 		}
-	}
-	for (size_t i = 0; i < s->linux.sysctl.n; i++) {
-		r = write_sysctl(s->linux.sysctl.items[i].key, s->linux.sysctl.items[i].value, errbuf,
-				 errlen);
-		if (r < 0)
-			return r;
 	}
 	if (rc->new_mntns && s->root.readonly) {
 		_cleanup_close_ int fd = open("/", O_PATH | O_CLOEXEC);

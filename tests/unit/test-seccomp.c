@@ -292,47 +292,23 @@ static int child_operators(void)
 static void test_operators(void)
 {
 	struct seccomp_program p;
+	/* clang-format off */
 #define OPRULE(name, op, v, e)                                                                     \
 	"{\"names\":[\"" name "\"],\"action\":\"SCMP_ACT_ERRNO\",\"errnoRet\":" #e ","             \
 	"\"args\":[{\"index\":0,\"value\":" #v ",\"op\":\"" op "\"}]}"
-	CHECK(
-	    prepare(
-		"{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[" OPRULE("getpid", "SCMP_CMP_NE", 5, 101) "," OPRULE(
-		    "getppid", "SCMP_CMP_LT", 5,
-		    102) "," OPRULE("getuid", "SCMP_CMP_LE", 5,
-				    103) "," OPRULE("geteuid", "SCMP_CMP_EQ", 5,
-						    104) "," OPRULE("getgid", "SCMP_CMP_GE", 5,
-								    105) "," OPRULE("getegid",
-										    "SCMP_CMP_GT",
-										    5,
-										    106) ","
-											 "{\"names"
-											 "\":["
-											 "\"gettid"
-											 "\"],"
-											 "\"action"
-											 "\":"
-											 "\"SCMP_"
-											 "ACT_"
-											 "ERRNO\","
-											 "\"errnoRe"
-											 "t\":107,"
-											 "\"args\":"
-											 "[{"
-											 "\"index\""
-											 ":0,"
-											 "\"value\""
-											 ":240,"
-											 "\"valueTw"
-											 "o\":32,"
-											 "\"op\":"
-											 "\"SCMP_"
-											 "CMP_"
-											 "MASKED_"
-											 "EQ\"}]}]"
-											 "}",
-		NULL, &p, NULL) == 0);
+	CHECK(prepare("{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":["
+		      OPRULE("getpid", "SCMP_CMP_NE", 5, 101) ","
+		      OPRULE("getppid", "SCMP_CMP_LT", 5, 102) ","
+		      OPRULE("getuid", "SCMP_CMP_LE", 5, 103) ","
+		      OPRULE("geteuid", "SCMP_CMP_EQ", 5, 104) ","
+		      OPRULE("getgid", "SCMP_CMP_GE", 5, 105) ","
+		      OPRULE("getegid", "SCMP_CMP_GT", 5, 106) ","
+		      "{\"names\":[\"gettid\"],\"action\":\"SCMP_ACT_ERRNO\",\"errnoRet\":107,"
+		      "\"args\":[{\"index\":0,\"value\":240,\"valueTwo\":32,"
+		      "\"op\":\"SCMP_CMP_MASKED_EQ\"}]}]}",
+		      NULL, &p, NULL) == 0);
 #undef OPRULE
+	/* clang-format on */
 	CHECK_CHILD_OK(&p, child_operators);
 	seccomp_program_release(&p);
 }
