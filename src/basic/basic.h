@@ -153,6 +153,9 @@ int read_file_at(int dirfd, const char *path, size_t max, char **ret, size_t *re
 int write_file_at(int dirfd, const char *path, const char *s);
 /* Write atomically: temp file, fsync, rename, in the same directory. */
 int write_file_atomic(const char *path, const char *data, size_t len, mode_t mode);
+/* Temp file and rename without fsync: readers never see a partial file, but a crash
+ * may lose it. For state on tmpfs (/run), where fsync buys nothing. */
+int write_file_replace(const char *path, const char *data, size_t len, mode_t mode);
 /* mkdir -p with mode; existing directories are fine. */
 int mkdir_p(const char *path, mode_t mode);
 /* Write all of buf, retrying on EINTR and short writes. */

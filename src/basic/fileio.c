@@ -88,7 +88,7 @@ int write_file_at(int dirfd, const char *path, const char *s)
 	return r < 0 ? (int)r : 0;
 }
 
-int write_file_atomic(const char *path, const char *data, size_t len, mode_t mode)
+static int write_replace(const char *path, const char *data, size_t len, mode_t mode, bool durable)
 {
 	_cleanup_free_ char *tmp = xasprintf("%s.tmp.%d", path, (int)getpid());
 	_cleanup_close_ int fd = -EBADF;
@@ -98,7 +98,7 @@ int write_file_atomic(const char *path, const char *data, size_t len, mode_t mod
 	if (fd < 0)
 		return -errno;
 	r = loop_write(fd, data, len);
-	if (r < 0 || fsync(fd) < 0) {
+	if (r < 0 || (durable && fsync(fd) < 0)) {
 		int e = r < 0 ? (int)r : -errno;
 		unlink(tmp);
 		return e;
@@ -109,6 +109,16 @@ int write_file_atomic(const char *path, const char *data, size_t len, mode_t mod
 		return e;
 	}
 	return 0;
+}
+
+int write_file_atomic(const char *path, const char *data, size_t len, mode_t mode)
+{
+	return write_replace(path, data, len, mode, true);
+}
+
+int write_file_replace(const char *path, const char *data, size_t len, mode_t mode)
+{
+	return write_replace(path, data, len, mode, false);
 }
 
 int mkdir_p(const char *path, mode_t mode)
@@ -178,11 +188,30 @@ uint64_t now_usec(int clock)
 	return (uint64_t)ts.tv_sec * 1000000ULL + (uint64_t)ts.tv_nsec / 1000;
 }
 
+/* Days since 1970-01-01 to a civil date (Howard Hinnant's algorithm): gmtime_r would
+ * load /etc/localtime first, which costs a file read on the container start path. */
+static void civil_from_days(int64_t z, int *y, unsigned *m, unsigned *d)
+{
+	z += 719468;
+	int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+	unsigned doe = (unsigned)(z - era * 146097);
+	unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	int64_t yy = (int64_t)yoe + era * 400;
+	unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	unsigned mp = (5 * doy + 2) / 153;
+	*d = doy - (153 * mp + 2) / 5 + 1;
+	*m = mp < 10 ? mp + 3 : mp - 9;
+	*y = (int)(yy + (*m <= 2));
+}
+
 char *format_rfc3339(const struct timespec *ts)
 {
-	struct tm tm;
-	char buf[64];
-	gmtime_r(&ts->tv_sec, &tm);
-	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
-	return xasprintf("%s.%09ldZ", buf, (long)ts->tv_nsec);
+	int64_t secs = ts->tv_sec, days = secs >= 0 ? secs / 86400 : (secs - 86399) / 86400;
+	int64_t rem = secs - days * 86400;
+	unsigned m, d;
+	int y;
+
+	civil_from_days(days, &y, &m, &d);
+	return xasprintf("%04d-%02u-%02uT%02d:%02d:%02d.%09ldZ", y, m, d, (int)(rem / 3600),
+			 (int)(rem / 60 % 60), (int)(rem % 60), (long)ts->tv_nsec);
 }

@@ -99,8 +99,8 @@ static int emit_rule(struct insn_buf *b, const struct oci_device_cgroup *r, size
 				     (short)(len - ++k), 0));
 		else
 			/* any requested bit that is denied: (R3 & acc) != 0 */
-			emit(b, INSN(BPF_JMP | BPF_JEQ | BPF_K, BPF_REG_1, 0, (short)(len - ++k),
-				     0));
+			emit(b,
+			     INSN(BPF_JMP | BPF_JEQ | BPF_K, BPF_REG_1, 0, (short)(len - ++k), 0));
 	}
 	if (has_major)
 		emit(b, INSN(BPF_JMP | BPF_JNE | BPF_K, BPF_REG_4, 0, (short)(len - ++k),

@@ -5,8 +5,9 @@
  *
  * The cgroupfs root is a parameter ("/sys/fs/cgroup" in production) so the
  * tests can point the code at a fake tree of plain files and assert on what
- * it wrote. Nothing here forks, and nothing here is async-signal-unsafe after
- * cgroup_open() / cgroup_create() returned, except where noted.
+ * it wrote. Nothing here forks. Every function allocates (paths are built with
+ * malloc): call them from the single-threaded shim or before fork, not from a
+ * child of a threaded process.
  *
  * Detection (cgroup_detect):
  * - a real cgroupfs is recognised by statfs (CGROUP2_SUPER_MAGIC at root: v2) or by
@@ -21,8 +22,9 @@
  *   In a fake tree a new cgroup directory gets a copy of each regular file of its
  *   parent, standing in for the control files the kernel would create (cgroup.procs,
  *   tasks, cgroup.subtree_control and v1 cpuset.cpus / cpuset.mems start empty, as
- *   the kernel's do), writes truncate, removal unlinks those files, and nothing that needs the kernel is attempted (the v2 device
- *   eBPF program is generated and verified by cgroup_devices_bpf_generate() only).
+ *   the kernel's do); writes truncate; removal unlinks those files; and nothing that
+ *   needs the kernel is attempted (the v2 device eBPF program is generated, checked
+ *   and not attached).
  *
  * Resource mapping follows runc (and crun for cpu.weight): 0 means "unset" for memory,
  * swap, reservation, cpu shares/quota/period; -1 means unlimited; pids limit <= 0 is
@@ -61,12 +63,12 @@ int cgroup_resolve_path(const char *cgroups_path, const char *id, bool systemd, 
 struct cgroup_hierarchy;
 
 struct cgroup {
-	char *root;          /* "/sys/fs/cgroup" */
+	char *root; /* "/sys/fs/cgroup" */
 	enum cgroup_mode mode;
-	char *path;          /* relative path, e.g. "/berth/abc" */
+	char *path; /* relative path, e.g. "/berth/abc" */
 
 	/* private to cgroup.c */
-	bool fake;                     /* root is a plain directory tree (tests) */
+	bool fake;		       /* root is a plain directory tree (tests) */
 	struct cgroup_hierarchy *hier; /* v1 hierarchies (v1 and hybrid) */
 	size_t n_hier;
 };

@@ -517,7 +517,7 @@ static int prepare(struct create_ctx *c, struct error **err)
 	c->state_dir_made = true;
 	{
 		_cleanup_free_ char *copy = xasprintf("%s/config.json", c->state_dir);
-		r = write_file_atomic(copy, c->config_buf, c->config_len, 0600);
+		r = write_file_replace(copy, c->config_buf, c->config_len, 0600);
 		if (r < 0)
 			return error_set(err, r, "save config");
 	}
@@ -647,7 +647,7 @@ static int write_pid_file(const char *path, pid_t pid, struct error **err)
 {
 	char buf[32];
 	int n = snprintf(buf, sizeof(buf), "%d", (int)pid);
-	int r = write_file_atomic(path, buf, (size_t)n, 0644);
+	int r = write_file_replace(path, buf, (size_t)n, 0644);
 	if (r < 0)
 		return error_set(err, r, "write pid file '%s'", path);
 	return 0;

@@ -238,7 +238,7 @@ int runtime_exec(const struct runtime_ctx *ctx, const char *id, const struct oci
 	if (o->pid_file) {
 		char buf[32];
 		int n = snprintf(buf, sizeof(buf), "%ld", pid);
-		int k = write_file_atomic(o->pid_file, buf, (size_t)n, 0644);
+		int k = write_file_replace(o->pid_file, buf, (size_t)n, 0644);
 		if (k < 0) {
 			r = error_set(err, k, "write pid file '%s'", o->pid_file);
 			goto out;

@@ -137,6 +137,8 @@ static const struct {
 static int parse_action(const char *name, const struct opt_u64 *errno_ret, const char *path,
 			const char *errno_path, uint32_t *ret, struct error **err)
 {
+	if (!name)
+		return error_setx(err, -EINVAL, "missing required field '%s'", path);
 	for (size_t i = 0; i < ELEMENTSOF(action_table); i++) {
 		if (!streq(action_table[i].name, name))
 			continue;
@@ -471,8 +473,8 @@ static int add_arches(scmp_filter_ctx ctx, const struct oci_seccomp *sc, uint32_
 {
 	arches[(*n_arches)++] = seccomp_arch_native();
 	for (size_t i = 0; sc->architectures && sc->architectures[i]; i++) {
-		const char *const *a = (const char *const *)&sc->architectures[i];
-		const struct seccomp_arch_info *info = seccomp_arch_by_name(*a);
+		const char *a = sc->architectures[i];
+		const struct seccomp_arch_info *info = seccomp_arch_by_name(a);
 		const struct scmp_version *v;
 		bool seen = false;
 		int r;
@@ -481,7 +483,7 @@ static int add_arches(scmp_filter_ctx ctx, const struct oci_seccomp *sc, uint32_
 			return error_setx(err, -EINVAL,
 					  "invalid value for '" FIELD
 					  ".architectures[%zu]': unknown architecture '%s'",
-					  i, *a);
+					  i, a);
 		if (info->token == 0) {
 			v = seccomp_version();
 			return error_setx(
@@ -489,7 +491,7 @@ static int add_arches(scmp_filter_ctx ctx, const struct oci_seccomp *sc, uint32_
 			    "invalid value for '" FIELD
 			    ".architectures[%zu]': architecture '%s' is not supported "
 			    "by libseccomp %u.%u.%u",
-			    i, *a, v->major, v->minor, v->micro);
+			    i, a, v->major, v->minor, v->micro);
 		}
 		for (size_t j = 0; j < *n_arches; j++)
 			seen = seen || arches[j] == info->token;
@@ -500,7 +502,7 @@ static int add_arches(scmp_filter_ctx ctx, const struct oci_seccomp *sc, uint32_
 			return error_set(err, r,
 					 "failed to add architecture '%s' from '" FIELD
 					 ".architectures[%zu]'",
-					 *a, i);
+					 a, i);
 		arches[(*n_arches)++] = info->token;
 	}
 	return 0;
@@ -564,11 +566,11 @@ static int add_syscall(scmp_filter_ctx ctx, const struct oci_seccomp_syscall *s,
 		return 0;
 
 	for (size_t i = 0; s->names && s->names[i]; i++) {
-		const char *const *n = (const char *const *)&s->names[i];
-		int nr = seccomp_syscall_resolve_name(*n);
+		const char *n = s->names[i];
+		int nr = seccomp_syscall_resolve_name(n);
 
 		if (nr == __NR_SCMP_ERROR) {
-			log_debug("seccomp: unknown syscall '%s' ignored", *n);
+			log_debug("seccomp: unknown syscall '%s' ignored", n);
 			continue;
 		}
 		if (!same_index) {
@@ -586,7 +588,7 @@ static int add_syscall(scmp_filter_ctx ctx, const struct oci_seccomp_syscall *s,
 			return error_set(err, r,
 					 "failed to add rule for syscall '%s' from '" FIELD
 					 ".syscalls[%zu].names[%zu]'",
-					 *n, idx, i);
+					 n, idx, i);
 	}
 	return 0;
 }

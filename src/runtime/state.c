@@ -44,7 +44,7 @@ int rt_state_save(const struct runtime_ctx *ctx, const struct rt_state *s, struc
 	if (s->annotations)
 		json_object_object_add(o, "annotations", json_object_get(s->annotations));
 	txt = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
-	r = write_file_atomic(path, txt, strlen(txt), 0600);
+	r = write_file_replace(path, txt, strlen(txt), 0600);
 	if (r < 0)
 		return error_set(err, r, "write state '%s'", path);
 	return 0;

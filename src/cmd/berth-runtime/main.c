@@ -158,6 +158,15 @@ int main(int argc, char **argv, char **envp)
 	const char *name = argv[optind];
 	for (size_t i = 0; i < ELEMENTSOF(commands); i++)
 		if (streq(commands[i].name, name)) {
+			/* Commands that enter a container run from a sealed copy of the
+			 * binary (CVE-2019-5736). */
+			if (streq(name, "create") || streq(name, "run") || streq(name, "exec")) {
+				int k = runtime_ensure_cloned_binary(argv, envp);
+				if (k < 0)
+					return usage_error("cannot run from a sealed copy of the "
+							   "binary: %s",
+							   strerror(-k));
+			}
 			/* The command sees its own name as argv[0]. */
 			return commands[i].fn(&ctx, argc - optind, argv + optind, envp);
 		}
