@@ -60,10 +60,19 @@ $$(B)/lib/lib$(1).a: $$(call mod_objs,$(1))
 endef
 $(foreach m,$(MODULES),$(eval $(call MODULE_LIB,$(m))))
 
+# berth-runtime is on the container start path: link the libraries statically (no dynamic
+# loader work, twice: it re-executes itself from a sealed copy) and keep the debug info
+# beside the binary, so the copy it makes of itself is small.
+ifeq ($(SAN),1)
+RT_LIBS := $(PKG_LIBS)
+else
+RT_LIBS := -Wl,-Bstatic -ljson-c -lseccomp -lcap -Wl,-Bdynamic
+endif
 $(B)/bin/berth-runtime: $(RT_OBJS) $(LIBS_RUNTIME)
 	@mkdir -p $(dir $@)
 	@echo '  LD   $@'
-	@$(CC) $(ALL_LDFLAGS) -o $@ $(RT_OBJS) $(LIBS_RUNTIME) $(PKG_LIBS)
+	@$(CC) $(ALL_LDFLAGS) -Wl,--gc-sections -o $@ $(RT_OBJS) $(LIBS_RUNTIME) $(RT_LIBS)
+	@objcopy --only-keep-debug $@ $@.debug && objcopy --strip-all --add-gnu-debuglink=$@.debug $@
 
 $(B)/tests/%: tests/unit/%.c tests/unit/test.h $(LIBS_RUNTIME)
 	@mkdir -p $(dir $@)

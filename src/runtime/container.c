@@ -52,6 +52,7 @@ struct create_ctx {
 	bool run;
 	bool userns_new;
 	bool state_dir_made;
+	bool into_cgroup; /* cloned with CLONE_INTO_CGROUP */
 	int pty_master;
 	char *created;
 };
@@ -127,6 +128,16 @@ static int wait_go(int fd, char *err, size_t errlen)
 	return 0;
 }
 
+static int enter_cgroup_ns(const struct oci_spec *s, char *err, size_t errlen)
+{
+	const char *p = ns_path(s, OCI_NS_CGROUP);
+	if (p)
+		return join_ns(p, CLONE_NEWCGROUP, err, errlen);
+	if (ns_new(s, OCI_NS_CGROUP) && unshare(CLONE_NEWCGROUP) < 0)
+		return errbuf_set(err, errlen, errno, "create cgroup namespace");
+	return 0;
+}
+
 static int child_setup(struct create_ctx *c, char *err, size_t errlen)
 {
 	const struct oci_spec *s = c->spec;
@@ -159,20 +170,31 @@ static int child_setup(struct create_ctx *c, char *err, size_t errlen)
 		if (r < 0)
 			return r;
 	}
-	if ((p = ns_path(s, OCI_NS_CGROUP))) {
-		r = join_ns(p, CLONE_NEWCGROUP, err, errlen);
+	/* Born in its cgroup (v2), the init enters its cgroup namespace now, so a cgroup2
+	 * mount shows the container's cgroup as its root. Otherwise (v1) the runtime moves
+	 * it while it sets up the rootfs (the first cgroup.procs write waits for an RCU grace
+	 * period, milliseconds), and it enters the namespace once the runtime says so. */
+	if (c->into_cgroup) {
+		r = enter_cgroup_ns(s, err, errlen);
 		if (r < 0)
 			return r;
-	} else if (ns_new(s, OCI_NS_CGROUP) && unshare(CLONE_NEWCGROUP) < 0) {
-		return errbuf_set(err, errlen, errno, "create cgroup namespace");
 	}
-
 	rc.userns = c->userns_new || ns_path(s, OCI_NS_USER);
 	rc.new_mntns = ns_new(s, OCI_NS_MNT);
 	c->plan.in_userns = rc.userns;
 	r = rootfs_setup(&rc, err, errlen);
 	if (r < 0)
 		return r;
+	if (!c->into_cgroup) {
+		if (c->cg) {
+			r = wait_go(c->sync_child, err, errlen);
+			if (r < 0)
+				return r;
+		}
+		r = enter_cgroup_ns(s, err, errlen);
+		if (r < 0)
+			return r;
+	}
 
 	if (s->hooks.n_prestart || s->hooks.n_create_runtime) {
 		r = sync_send(c->sync_child, SYNC_HOOKS, 0, NULL);
@@ -376,10 +398,12 @@ static int do_clone(struct create_ctx *c, struct error **err)
 		args.flags |= CLONE_INTO_CGROUP;
 		args.cgroup = (uint64_t)cgfd;
 	}
+	c->into_cgroup = cgfd >= 0;
 	pid = syscall(SYS_clone3, &args, sizeof(args));
 	if (pid < 0 && (args.flags & CLONE_INTO_CGROUP)) {
 		args.flags &= ~(uint64_t)CLONE_INTO_CGROUP;
 		closep(&cgfd);
+		c->into_cgroup = false;
 		pid = syscall(SYS_clone3, &args, sizeof(args));
 	}
 	if (pid < 0 && errno == ENOSYS) {
@@ -395,9 +419,7 @@ static int do_clone(struct create_ctx *c, struct error **err)
 	if (pid == 0)
 		child_main(c);
 	c->pid = (pid_t)pid;
-	if (cgfd >= 0)
-		c->cg = c->cg; /* already placed */
-	r = cgfd >= 0 ? 1 : 0;
+	r = 0;
 restore:
 	for (size_t i = 0; i < ELEMENTSOF(parent_joins); i++)
 		if (saved[i] >= 0) {
@@ -581,7 +603,7 @@ static int prepare(struct create_ctx *c, struct error **err)
 	return 0;
 }
 
-static int talk_to_child(struct create_ctx *c, bool placed, struct error **err)
+static int talk_to_child(struct create_ctx *c, struct error **err)
 {
 	const struct oci_spec *s = c->spec;
 	struct sync_msg m;
@@ -597,14 +619,19 @@ static int talk_to_child(struct create_ctx *c, bool placed, struct error **err)
 		if (r < 0)
 			return r;
 	}
-	if (c->cg && !placed) {
-		r = cgroup_enter(c->cg, c->pid, err);
-		if (r < 0)
-			return r;
-	}
 	r = sync_send(c->sync_parent, SYNC_GO, 0, NULL);
 	if (r < 0)
 		return error_set(err, r, "start the container's init");
+	if (c->cg && !c->into_cgroup) {
+		/* While the init sets up its rootfs; it waits for this GO before it enters
+		 * its cgroup namespace. */
+		r = cgroup_enter(c->cg, c->pid, err);
+		if (r < 0)
+			return r;
+		r = sync_send(c->sync_parent, SYNC_GO, 0, NULL);
+		if (r < 0)
+			return error_set(err, r, "continue the container's init");
+	}
 	for (;;) {
 		r = sync_recv(c->sync_parent, &m, &fd);
 		if (r == -EPIPE)
@@ -688,7 +715,7 @@ static int do_create(struct create_ctx *c, struct error **err)
 	r = do_clone(c, err);
 	if (r < 0)
 		return r;
-	r = talk_to_child(c, r == 1, err);
+	r = talk_to_child(c, err);
 	if (r < 0)
 		return r;
 	return save_state(c, err);
