@@ -19,7 +19,8 @@ die() { echo "bench: $*" >&2; exit 1; }
 [ -x "$BERTH" ] || die "no berth-runtime at $BERTH (run make -j2)"
 command -v crun >/dev/null || die "crun not found (scripts/install-deps.sh)"
 
-TMP=$(mktemp -d /tmp/berth-bench.XXXXXX)
+# State roots on tmpfs, as /run is for runc and crun by default.
+TMP=$(mktemp -d /run/berth-bench.XXXXXX)
 HUGETLB=/sys/fs/cgroup/hugetlb
 mounted_hugetlb=0
 made_hugetlb_dir=0

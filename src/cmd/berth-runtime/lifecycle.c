@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* state, kill, delete, list, ps, pause, resume, update, events */
+#include <ctype.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -271,6 +272,35 @@ static int opt_i64(const char *s, struct opt_i64 *o, const char *name)
 	return 0;
 }
 
+/* A size as runc takes it (docker's RAMInBytes): "-1", "1024", "64m", "64MiB", "1g"... */
+static int opt_bytes(const char *s, struct opt_i64 *o, const char *name)
+{
+	static const char units[] = "kmgtp";
+	char *end;
+	double v;
+	int64_t mult = 1;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || (!isdigit((unsigned char)s[0]) && s[0] != '-'))
+		return usage_error("invalid value for --%s: '%s'", name, s);
+	if (*end) {
+		const char *u = strchr(units, tolower((unsigned char)*end));
+		if (!u)
+			return usage_error("invalid value for --%s: '%s'", name, s);
+		for (const char *k = units; k <= u; k++)
+			mult *= 1024;
+		end++;
+		if (strcasecmp(end, "") && strcasecmp(end, "b") && strcasecmp(end, "ib"))
+			return usage_error("invalid value for --%s: '%s'", name, s);
+	}
+	if (v * (double)mult > 9.2e18)
+		return usage_error("invalid value for --%s: '%s'", name, s);
+	o->v = (int64_t)(v * (double)mult);
+	o->set = true;
+	return 0;
+}
+
 static int opt_u64(const char *s, struct opt_u64 *o, const char *name)
 {
 	if (safe_atou64(s, &o->v) < 0)
@@ -308,15 +338,15 @@ int cmd_update(const struct runtime_ctx *ctx, int argc, char **argv, char **envp
 			resources = optarg;
 			break;
 		case 'm':
-			r = opt_i64(optarg, &res.memory.limit, "memory");
+			r = opt_bytes(optarg, &res.memory.limit, "memory");
 			res.memory.present = true;
 			break;
 		case 'M':
-			r = opt_i64(optarg, &res.memory.reservation, "memory-reservation");
+			r = opt_bytes(optarg, &res.memory.reservation, "memory-reservation");
 			res.memory.present = true;
 			break;
 		case 's':
-			r = opt_i64(optarg, &res.memory.swap, "memory-swap");
+			r = opt_bytes(optarg, &res.memory.swap, "memory-swap");
 			res.memory.present = true;
 			break;
 		case 'S':
