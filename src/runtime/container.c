@@ -68,6 +68,7 @@ static void create_ctx_release(struct create_ctx *c)
 	cgroup_free(c->cg);
 	seccomp_program_release(&c->plan.seccomp);
 	free(c->plan.exec_path);
+	closep(&c->plan.listener_sock);
 	free(c->created);
 	closep(&c->sync_parent);
 	closep(&c->sync_child);
@@ -222,6 +223,8 @@ static int child_setup(struct create_ctx *c, char *err, size_t errlen)
 	r = proc_resolve_exec(&c->plan, err, errlen);
 	if (r < 0)
 		return r;
+	if (c->plan.has_seccomp && c->plan.seccomp.notify)
+		c->plan.state_json = state_json_string(c, "creating");
 	if (!s->hooks.n_start_container) {
 		r = proc_finalize(&c->plan, err, errlen);
 		if (r < 0)
@@ -554,6 +557,12 @@ static int prepare(struct create_ctx *c, struct error **err)
 		if (r < 0)
 			return error_prefix(err, r, "seccomp");
 		c->plan.has_seccomp = true;
+		c->plan.seccomp_cfg = c->spec->linux.seccomp;
+		if (c->plan.seccomp.notify) {
+			c->plan.listener_sock = seccomp_connect_listener(c->spec->linux.seccomp, err);
+			if (c->plan.listener_sock < 0)
+				return c->plan.listener_sock;
+		}
 	}
 	{
 		const char *lf = getenv("LISTEN_FDS");
@@ -725,7 +734,8 @@ int runtime_create(const struct runtime_ctx *ctx, const struct runtime_create_op
 		   struct error **err)
 {
 	struct create_ctx c = {.ctx = ctx, .o = o, .sync_parent = -1, .sync_child = -1,
-			       .console_sock = -1, .fifo_fd = -1, .pty_master = -1};
+			       .console_sock = -1, .fifo_fd = -1, .pty_master = -1,
+			       .plan.listener_sock = -1};
 	int r = do_create(&c, err);
 	if (r < 0)
 		create_cleanup(&c);
@@ -886,7 +896,8 @@ int runtime_run(const struct runtime_ctx *ctx, const struct runtime_create_opts 
 		int *ret_status, struct error **err)
 {
 	struct create_ctx c = {.ctx = ctx, .o = o, .sync_parent = -1, .sync_child = -1,
-			       .console_sock = -1, .fifo_fd = -1, .pty_master = -1, .run = true};
+			       .console_sock = -1, .fifo_fd = -1, .pty_master = -1, .run = true,
+			       .plan.listener_sock = -1};
 	struct sync_msg m;
 	int r, fd;
 

@@ -111,7 +111,8 @@ int runtime_exec(const struct runtime_ctx *ctx, const char *id, const struct oci
 	_cleanup_(oci_spec_freep) struct oci_spec *spec = NULL;
 	_cleanup_(cgroup_freep) struct cgroup *cg = NULL;
 	_cleanup_close_ int pidns = -EBADF, timens = -EBADF, cgfd = -EBADF;
-	struct exec_ctx e = {.sync_parent = -1, .sync_child = -1, .console_sock = -1};
+	struct exec_ctx e = {.sync_parent = -1, .sync_child = -1, .console_sock = -1,
+			     .plan.listener_sock = -1};
 	struct clone_args args = {.exit_signal = SIGCHLD};
 	enum rt_status status;
 	struct sync_msg m;
@@ -151,6 +152,14 @@ int runtime_exec(const struct runtime_ctx *ctx, const char *id, const struct oci
 		if (r < 0)
 			return error_prefix(err, r, "seccomp");
 		e.plan.has_seccomp = true;
+		e.plan.seccomp_cfg = spec->linux.seccomp;
+		if (e.plan.seccomp.notify) {
+			e.plan.listener_sock = seccomp_connect_listener(spec->linux.seccomp, err);
+			if (e.plan.listener_sock < 0) {
+				r = e.plan.listener_sock;
+				goto out;
+			}
+		}
 	}
 	for (size_t i = 0; i < ELEMENTSOF(join_order); i++) {
 		e.ns_fds[i] = open_ns(st->pid, join_order[i].name);
@@ -258,5 +267,6 @@ out:
 	closep(&e.console_sock);
 	seccomp_program_release(&e.plan.seccomp);
 	free(e.plan.exec_path);
+	closep(&e.plan.listener_sock);
 	return r;
 }

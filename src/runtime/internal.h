@@ -99,7 +99,18 @@ struct proc_plan {
 	char *exec_path;      /* resolved args[0] */
 	int preserve_fds;
 	int listen_fds;       /* from LISTEN_FDS */
+	const struct oci_seccomp *seccomp_cfg; /* for the notify listener */
+	const char *state_json;               /* sent with the listener fd */
+	int listener_sock;                    /* connected to listenerPath before the clone */
 };
+
+/* Connect to the profile's listenerPath (in the runtime, before the container's root
+ * hides the host's paths). */
+int seccomp_connect_listener(const struct oci_seccomp *sc, struct error **err);
+
+/* Send a SCMP_ACT_NOTIFY listener fd to the profile's listenerPath (then close it). */
+int seccomp_send_listener(const struct proc_plan *plan, int listener, char *errbuf,
+			  size_t errlen);
 
 /*
  * After the root is in place: rlimits, oom_score_adj, umask, cwd, user and

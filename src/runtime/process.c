@@ -151,6 +151,12 @@ int proc_finalize(struct proc_plan *plan, char *errbuf, size_t errlen)
 		r = seccomp_install(&plan->seccomp);
 		if (r < 0)
 			return errbuf_set(errbuf, errlen, r, "load seccomp filter");
+		if (r > 0) {
+			int k = seccomp_send_listener(plan, r, errbuf, errlen);
+			close(r);
+			if (k < 0)
+				return k;
+		}
 	}
 	if (plan->caps.present) {
 		r = caps_apply_bounding(&plan->caps);
@@ -185,6 +191,12 @@ int proc_finalize(struct proc_plan *plan, char *errbuf, size_t errlen)
 		r = seccomp_install(&plan->seccomp);
 		if (r < 0)
 			return errbuf_set(errbuf, errlen, r, "load seccomp filter");
+		if (r > 0) {
+			int k = seccomp_send_listener(plan, r, errbuf, errlen);
+			close(r);
+			if (k < 0)
+				return k;
+		}
 	}
 	return 0;
 }
