@@ -182,6 +182,7 @@ static int child_setup(struct create_ctx *c, char *err, size_t errlen)
 	}
 	rc.userns = c->userns_new || ns_path(s, OCI_NS_USER);
 	rc.new_mntns = ns_new(s, OCI_NS_MNT);
+	rc.no_pivot = c->o->no_pivot;
 	c->plan.in_userns = rc.userns;
 	r = rootfs_setup(&rc, err, errlen);
 	if (r < 0)

@@ -133,6 +133,7 @@ struct rootfs_ctx {
 	const struct cgroup *cg; /* container cgroup, for cgroup mounts */
 	bool userns;
 	bool new_mntns;
+	bool no_pivot;           /* --no-pivot: MS_MOVE + chroot instead of pivot_root */
 	int console_socket;      /* -1 or connected socket */
 	int sync_fd;             /* to send the pty master when there is no console socket */
 	int devnull_fd;          /* host /dev/null, opened before pivot_root, verified */

