@@ -179,6 +179,9 @@ enum log_format { LOG_FORMAT_TEXT, LOG_FORMAT_JSON };
 /* Where logs go: fd (default 2), level and format. */
 void log_setup(int fd, enum log_level level, enum log_format format);
 extern enum log_level log_max_level;
+/* Close the log file (if not stderr) and log to stderr from now on: a container's
+ * init must not hold the host's log file while it waits to be started. */
+void log_close(void);
 void log_msg(enum log_level level, const char *fmt, ...) _printf_(2, 3);
 #define log_error(...) log_msg(LOG_LEVEL_ERROR, __VA_ARGS__)
 #define log_warn(...) log_msg(LOG_LEVEL_WARN, __VA_ARGS__)

@@ -14,6 +14,13 @@ void log_setup(int fd, enum log_level level, enum log_format format)
 	log_fmt = format;
 }
 
+void log_close(void)
+{
+	if (log_fd > STDERR_FILENO)
+		close(log_fd);
+	log_fd = STDERR_FILENO;
+}
+
 static void json_escape(char *out, size_t cap, const char *in)
 {
 	size_t o = 0;

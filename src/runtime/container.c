@@ -53,6 +53,7 @@ struct create_ctx {
 	bool userns_new;
 	bool state_dir_made;
 	bool into_cgroup; /* cloned with CLONE_INTO_CGROUP */
+	bool hook_failed; /* a prestart/createRuntime hook failed: poststop runs */
 	int pty_master;
 	char *created;
 };
@@ -240,6 +241,14 @@ static _noreturn_ void child_main(struct create_ctx *c)
 	int r;
 
 	closep(&c->sync_parent);
+	/* Our pid for the state given to createContainer/startContainer hooks and a seccomp
+	 * agent: the host's, as runc gives (the host's /proc is still mounted here). */
+	{
+		char self[32] = "";
+		ssize_t n = readlink("/proc/self", self, sizeof(self) - 1);
+		if (n <= 0 || safe_atoi(self, &c->pid) < 0)
+			c->pid = getpid();
+	}
 	/* Nobody but root may look at us through /proc before execve (runc does the same). */
 	(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	r = child_setup(c, err, sizeof(err));
@@ -249,6 +258,7 @@ static _noreturn_ void child_main(struct create_ctx *c)
 	}
 	if (sync_send(c->sync_child, SYNC_READY, 0, NULL) < 0)
 		_exit(1);
+	log_close();
 
 	/* Wait for start: run sends GO; create leaves us reading exec.fifo. */
 	if (c->run) {
@@ -323,6 +333,14 @@ static void kill_child(struct create_ctx *c)
 static void create_cleanup(struct create_ctx *c)
 {
 	kill_child(c);
+	if (c->hook_failed && c->spec->hooks.n_poststop) {
+		/* runtime-spec lifecycle: stop the container, continue at the poststop hooks. */
+		_cleanup_error_ struct error *e = NULL;
+		_cleanup_free_ char *st = state_json_string(c, "stopped");
+		if (hooks_run(c->spec->hooks.poststop, c->spec->hooks.n_poststop, st, "poststop",
+			      &e) < 0)
+			log_warn("warning: %s", e->msg);
+	}
 	if (c->cg) {
 		cgroup_destroy(c->cg);
 	}
@@ -638,12 +656,17 @@ static int talk_to_child(struct create_ctx *c, struct error **err)
 		r = cgroup_enter(c->cg, c->pid, err);
 		if (r < 0)
 			return r;
-		r = sync_send(c->sync_parent, SYNC_GO, 0, NULL);
-		if (r < 0)
-			return error_set(err, r, "continue the container's init");
+		/* If this fails the init has exited: its SYNC_ERROR, if any, is still
+		 * queued for the loop below to report. */
+		(void)sync_send(c->sync_parent, SYNC_GO, 0, NULL);
 	}
-	for (;;) {
+	for (bool reset = false;;) {
 		r = sync_recv(c->sync_parent, &m, &fd);
+		/* The init exited with our GO unread: the error it sent comes next. */
+		if (r == -ECONNRESET && !reset) {
+			reset = true;
+			continue;
+		}
 		if (r == -EPIPE)
 			return error_setx(err, -EIO, "the container's init exited during setup");
 		if (r < 0)
@@ -661,8 +684,10 @@ static int talk_to_child(struct create_ctx *c, struct error **err)
 			if (r >= 0)
 				r = hooks_run(s->hooks.create_runtime, s->hooks.n_create_runtime, st,
 					      "createRuntime", err);
-			if (r < 0)
+			if (r < 0) {
+				c->hook_failed = true;
 				return r;
+			}
 			r = sync_send(c->sync_parent, SYNC_GO, 0, NULL);
 			if (r < 0)
 				return error_set(err, r, "continue the container's init");

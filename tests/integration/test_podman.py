@@ -48,7 +48,7 @@ def _libpod_cgroups():
     for dirpath, dirnames, _ in os.walk(CGROUP_ROOT):
         depth = Path(dirpath).relative_to(CGROUP_ROOT).parts
         for d in dirnames:
-            if d.startswith("libpod-") and not d.startswith("libpod-conmon"):
+            if d.startswith("libpod-"):
                 found.add(os.path.join(dirpath, d))
         if len(depth) >= 3:
             dirnames[:] = []
@@ -116,6 +116,9 @@ def podman_env(busybox_rootfs):
         tar = base / "busybox.tar"
         subprocess.run(["tar", "--numeric-owner", "-C", str(busybox_rootfs), "-cf", str(tar),
                         "."], check=True, timeout=60)
+        p = pm("info", "--format", "{{.Host.OCIRuntime.Path}}", timeout=60)
+        assert p.returncode == 0, p.stderr
+        assert p.stdout.strip() == str(RUNTIME), p.stdout
         p = pm("import", "--quiet", str(tar), IMAGE, timeout=120)
         assert p.returncode == 0, p.stderr
         tar.unlink()
