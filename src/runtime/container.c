@@ -265,12 +265,16 @@ static _noreturn_ void child_main(struct create_ctx *c)
 		if (wait_go(c->sync_child, err, sizeof(err)) < 0)
 			_exit(1);
 	} else {
-		char b;
-		ssize_t n;
+		/* exec.fifo the runc way: opening it for writing blocks until `start` opens it
+		 * for reading; we write one byte and keep the fd (close-on-exec) so `start`
+		 * sees EOF exactly when the user's process is exec'd. */
+		char p[64];
+		int w;
+		snprintf(p, sizeof(p), "/proc/self/fd/%d", c->fifo_fd);
 		do
-			n = read(c->fifo_fd, &b, 1);
-		while (n < 0 && errno == EINTR);
-		if (n != 1)
+			w = open(p, O_WRONLY | O_CLOEXEC);
+		while (w < 0 && errno == EINTR);
+		if (w < 0 || write(w, "0", 1) != 1)
 			_exit(1);
 		closep(&c->fifo_fd);
 	}
@@ -596,9 +600,11 @@ static int prepare(struct create_ctx *c, struct error **err)
 	}
 	if (!c->run) {
 		_cleanup_free_ char *fifo = xasprintf("%s/exec.fifo", c->state_dir);
-		if (mkfifo(fifo, 0600) < 0)
+		/* 0622: the init may have dropped to another user (or be in a user namespace)
+		 * when it opens it; the state directory (0700) keeps everyone else out. */
+		if (mkfifo(fifo, 0622) < 0 || chmod(fifo, 0622) < 0)
 			return error_set(err, -errno, "create '%s'", fifo);
-		c->fifo_fd = open(fifo, O_RDWR | O_CLOEXEC);
+		c->fifo_fd = open(fifo, O_PATH | O_CLOEXEC);
 		if (c->fifo_fd < 0)
 			return error_set(err, -errno, "open '%s'", fifo);
 	}
@@ -798,6 +804,46 @@ static void run_poststart(const struct runtime_ctx *ctx, const struct rt_state *
 		log_warn("warning: %s", e->msg);
 }
 
+/*
+ * The init writes one byte into exec.fifo once it is released and keeps the write end
+ * until execve: read the byte, then wait for EOF, so poststart hooks run after the
+ * user's process started. The init's pidfd ends the wait if it dies instead.
+ */
+static int wait_exec_fifo(int fd, const struct rt_state *st)
+{
+	_cleanup_close_ int pidfd = (int)syscall(SYS_pidfd_open, st->pid, 0);
+	bool got_byte = false;
+
+	if (pidfd < 0 || proc_start_time(st->pid, NULL) != st->pid_start)
+		return -ESRCH;
+	for (;;) {
+		struct pollfd p[2] = {{.fd = fd, .events = POLLIN}, {.fd = pidfd, .events = POLLIN}};
+		char b;
+		ssize_t n;
+
+		if (poll(p, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (p[0].revents & (POLLIN | POLLHUP)) {
+			n = read(fd, &b, 1);
+			if (n == 1) {
+				got_byte = true;
+				continue;
+			}
+			if (n == 0 && got_byte)
+				return 0; /* exec'd: the init's write end closed */
+			if (n == 0)
+				return -ESRCH; /* it opened the fifo and died */
+			if (n < 0 && errno != EAGAIN && errno != EINTR)
+				return -errno;
+		}
+		if (p[1].revents & POLLIN)
+			return got_byte ? 0 : -ESRCH;
+	}
+}
+
 int runtime_start(const struct runtime_ctx *ctx, const char *id, struct error **err)
 {
 	_cleanup_(rt_state_freep) struct rt_state *st = NULL;
@@ -816,14 +862,14 @@ int runtime_start(const struct runtime_ctx *ctx, const char *id, struct error **
 	if (status != RT_CREATED)
 		return error_setx(err, -EINVAL, "cannot start an already running container");
 	fifo = xasprintf("%s/%s/exec.fifo", ctx->state_root, id);
-	fd = open(fifo, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
-	if (fd < 0) {
-		if (errno == ENXIO)
-			return error_setx(err, -EINVAL, "cannot start a container that has stopped");
+	fd = open(fifo, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
 		return error_set(err, -errno, "open '%s'", fifo);
-	}
-	if (write(fd, "0", 1) != 1)
-		return error_set(err, -errno, "start container");
+	r = wait_exec_fifo(fd, st);
+	if (r == -ESRCH)
+		return error_setx(err, -EINVAL, "cannot start a container that has stopped");
+	if (r < 0)
+		return error_set(err, r, "start container");
 	unlink(fifo);
 	r = load_saved_spec(ctx, id, &spec, err);
 	if (r < 0)

@@ -837,6 +837,12 @@ int rootfs_setup(struct rootfs_ctx *rc, char *errbuf, size_t errlen)
 		r = setup_devices(rc, rootfd, errbuf, errlen);
 		if (r < 0)
 			return r;
+		/* A missing cwd is created, as runc and Docker do. */
+		if (s->process && s->process->cwd) {
+			int cfd = mkdir_open_in_root(rootfd, s->process->cwd, false, 0755);
+			if (cfd >= 0)
+				close(cfd);
+		}
 		if (s->process && s->process->terminal) {
 			r = setup_console(rc, rootfd, errbuf, errlen);
 			if (r < 0)
@@ -890,8 +896,9 @@ int rootfs_pivot(struct rootfs_ctx *rc, char *errbuf, size_t errlen)
 	/* pivot_root(".", ".") stacks the old root on top of the new one; detach it. */
 	if (syscall(SYS_pivot_root, ".", ".") < 0)
 		return errbuf_set(errbuf, errlen, errno, "pivot_root");
-	if (mount(NULL, ".", NULL, MS_SLAVE | MS_REC, NULL) < 0)
-		return errbuf_set(errbuf, errlen, errno, "make old root slave");
+	/* The old root is a slave already (rootfs_setup made / rslave or rprivate), so its
+	 * detach cannot propagate to the host; making "." a slave here would also turn
+	 * the container's own shared mounts into slaves. */
 	if (umount2(".", MNT_DETACH) < 0)
 		return errbuf_set(errbuf, errlen, errno, "detach old root");
 	if (chdir("/") < 0)

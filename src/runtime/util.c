@@ -116,7 +116,8 @@ int sync_recv(int fd, struct sync_msg *m, int *ret_fd)
 bool runtime_id_valid(const char *id)
 {
 	size_t n = id ? strlen(id) : 0;
-	if (n == 0 || n > 1024 || streq(id, ".") || streq(id, ".."))
+	if (n == 0 || n > 1024 || !((id[0] >= 'a' && id[0] <= 'z') || (id[0] >= 'A' && id[0] <= 'Z') ||
+				     (id[0] >= '0' && id[0] <= '9')))
 		return false;
 	for (const char *p = id; *p; p++)
 		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
