@@ -109,8 +109,11 @@ unit_suite() { # NAME BUILDDIR
 }
 
 # ---------------------------------------------------------------- integration
+# pytest_suite LABEL RUNTIME PATH...: the integration tests in PATH with BERTH_RUNTIME=RUNTIME.
 pytest_suite() {
-	section "integration: tests/integration"
+	local label=$1 runtime=$2
+	shift 2
+	section "integration: $label"
 	shopt -s nullglob
 	local files=(tests/integration/test_*.py)
 	shopt -u nullglob
@@ -118,10 +121,10 @@ pytest_suite() {
 		echo "no integration tests"
 		return
 	fi
-	local rc=0 xml=$TMP/pytest.xml
+	local rc=0 xml=$TMP/pytest-$label.xml
 	# shellcheck disable=SC2086
-	timeout -k 30 "$PYTEST_TIMEOUT" "$PY" -m pytest -q -p no:cacheprovider -rfE \
-		--basetemp="$TMP/pytest" --junitxml="$xml" ${PYTEST_ARGS:-} tests/integration \
+	BERTH_RUNTIME=$runtime timeout -k 30 "$PYTEST_TIMEOUT" "$PY" -m pytest -q -p no:cacheprovider \
+		-rfE --basetemp="$TMP/pytest-$label" --junitxml="$xml" ${PYTEST_ARGS:-} "$@" \
 		</dev/null || rc=$?
 	if [ "$rc" -eq 5 ]; then
 		echo "integration: 0 passed, 0 failed (no tests collected)"
@@ -139,7 +142,7 @@ for su in suites:
 print(t - f - e - s, f + e, s)
 PYEOF
 	); then
-		echo "integration: pytest exited $rc without a readable report"
+		echo "integration $label: pytest exited $rc without a readable report"
 		fail "integration (pytest exit $rc)"
 		return
 	fi
@@ -147,7 +150,7 @@ PYEOF
 	read -r p f s <<<"$counts"
 	PASS=$((PASS + p))
 	FAIL=$((FAIL + f))
-	[ "$f" -gt 0 ] && FAILED_NAMES+=("integration: $f failed")
+	[ "$f" -gt 0 ] && FAILED_NAMES+=("integration $label: $f failed")
 	# pytest exit 1 = some tests failed (counted above); anything else is the harness failing.
 	if [ "$rc" -ne 0 ] && [ "$rc" -ne 1 ]; then
 		fail "integration (pytest exit $rc)"
@@ -164,7 +167,7 @@ PYEOF
 		fail "integration (mounts left behind)"
 		f=$((f + 1))
 	fi
-	echo "integration: $p passed, $f failed, $s skipped"
+	echo "integration $label: $p passed, $f failed, $s skipped"
 }
 
 # ---------------------------------------------------------------- fuzz
@@ -233,7 +236,11 @@ build plain
 [ "${SKIP_SAN:-0}" = 1 ] || build asan SAN=1
 unit_suite plain build
 [ "${SKIP_SAN:-0}" = 1 ] || unit_suite asan build-asan
-pytest_suite
+pytest_suite all "${BERTH_RUNTIME:-$REPO/build/bin/berth-runtime}" tests/integration
+# The runtime's own suites again with the ASan/UBSan binary.
+[ "${SKIP_SAN:-0}" = 1 ] || pytest_suite asan "$REPO/build-asan/bin/berth-runtime" \
+	tests/integration/test_runtime_smoke.py tests/integration/test_runtime_lifecycle.py \
+	tests/integration/test_runtime_process.py tests/integration/test_security.py
 [ "${SKIP_FUZZ:-0}" = 1 ] || fuzz_suite
 
 section "summary ($(($(date +%s) - START)) s)"
