@@ -234,6 +234,16 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
 build plain
 [ "${SKIP_SAN:-0}" = 1 ] || build asan SAN=1
+section "format"
+if command -v clang-format >/dev/null; then
+	if make -s format-check >"$TMP/format.log" 2>&1; then
+		PASS=$((PASS + 1))
+		echo "format: clang-format clean"
+	else
+		head -n 20 "$TMP/format.log"
+		fail "format (run make format)"
+	fi
+fi
 unit_suite plain build
 [ "${SKIP_SAN:-0}" = 1 ] || unit_suite asan build-asan
 pytest_suite all "${BERTH_RUNTIME:-$REPO/build/bin/berth-runtime}" tests/integration

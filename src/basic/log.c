@@ -59,11 +59,13 @@ void log_msg(enum log_level level, const char *fmt, ...)
 		gmtime_r(&ts.tv_sec, &tm);
 		strftime(tbuf, sizeof(tbuf), "%Y-%m-%dT%H:%M:%SZ", &tm);
 		json_escape(esc, sizeof(esc), msg);
-		n = snprintf(line, sizeof(line), "{\"level\":\"%s\",\"msg\":\"%s\",\"time\":\"%s\"}\n",
-			     names[level], esc, tbuf);
+		n = snprintf(line, sizeof(line),
+			     "{\"level\":\"%s\",\"msg\":\"%s\",\"time\":\"%s\"}\n", names[level],
+			     esc, tbuf);
 	} else {
 		n = snprintf(line, sizeof(line), "%s\n", msg);
 	}
 	if (n > 0)
-		(void)loop_write(log_fd, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
+		(void)loop_write(log_fd, line,
+				 (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
 }

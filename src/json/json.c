@@ -71,17 +71,19 @@ static int get_int64(json_object *v, const char *path, int64_t *ret, struct erro
 		errno = 0;
 		*ret = json_object_get_int64(v);
 		if (errno == EINVAL)
-			return error_setx(err, -ERANGE, "invalid value for '%s': out of range", path);
+			return error_setx(err, -ERANGE, "invalid value for '%s': out of range",
+					  path);
 		/* json-c clamps values beyond int64 to INT64_MIN/MAX: detect via uint64. */
 		if (*ret == INT64_MAX && json_object_get_uint64(v) != (uint64_t)INT64_MAX)
-			return error_setx(err, -ERANGE, "invalid value for '%s': out of range", path);
+			return error_setx(err, -ERANGE, "invalid value for '%s': out of range",
+					  path);
 		return 0;
 	}
 	if (json_object_is_type(v, json_type_double)) {
 		double d = json_object_get_double(v);
 		if (d != (double)(int64_t)d || d > 9.2e18 || d < -9.2e18)
-			return error_setx(err, -EINVAL, "invalid value for '%s': must be an integer",
-					  path);
+			return error_setx(err, -EINVAL,
+					  "invalid value for '%s': must be an integer", path);
 		*ret = (int64_t)d;
 		return 0;
 	}
@@ -93,16 +95,16 @@ static int get_uint64(json_object *v, const char *path, uint64_t *ret, struct er
 	if (json_object_is_type(v, json_type_int)) {
 		int64_t s = json_object_get_int64(v);
 		if (s < 0)
-			return error_setx(err, -ERANGE, "invalid value for '%s': must not be negative",
-					  path);
+			return error_setx(err, -ERANGE,
+					  "invalid value for '%s': must not be negative", path);
 		*ret = json_object_get_uint64(v);
 		return 0;
 	}
 	if (json_object_is_type(v, json_type_double)) {
 		double d = json_object_get_double(v);
 		if (d < 0 || d > 1.8e19 || d != (double)(uint64_t)d)
-			return error_setx(err, -EINVAL, "invalid value for '%s': must be an integer",
-					  path);
+			return error_setx(err, -EINVAL,
+					  "invalid value for '%s': must be an integer", path);
 		*ret = (uint64_t)d;
 		return 0;
 	}
@@ -138,8 +140,8 @@ static int parse_one(json_object *v, const struct json_field *f, void *dst, cons
 			return r;
 		if (f->type == JF_INT) {
 			if (x < INT_MIN || x > INT_MAX)
-				return error_setx(err, -ERANGE, "invalid value for '%s': out of range",
-						  path);
+				return error_setx(err, -ERANGE,
+						  "invalid value for '%s': out of range", path);
 			*(int *)p = (int)x;
 		} else if (f->type == JF_INT64) {
 			*(int64_t *)p = x;
@@ -160,8 +162,8 @@ static int parse_one(json_object *v, const struct json_field *f, void *dst, cons
 			return r;
 		if (f->type == JF_UINT32) {
 			if (x > UINT32_MAX)
-				return error_setx(err, -ERANGE, "invalid value for '%s': out of range",
-						  path);
+				return error_setx(err, -ERANGE,
+						  "invalid value for '%s': out of range", path);
 			*(uint32_t *)p = (uint32_t)x;
 		} else if (f->type == JF_UINT64) {
 			*(uint64_t *)p = x;
@@ -183,8 +185,8 @@ static int parse_one(json_object *v, const struct json_field *f, void *dst, cons
 			if (!json_object_is_type(e, json_type_string)) {
 				strv_free(l);
 				_cleanup_free_ char *ip = json_path_index(path, i);
-				return error_setx(err, -EINVAL, "invalid value for '%s': must be a string",
-						  ip);
+				return error_setx(err, -EINVAL,
+						  "invalid value for '%s': must be a string", ip);
 			}
 			l[i] = xstrdup(json_object_get_string(e));
 		}
@@ -202,8 +204,8 @@ static int parse_one(json_object *v, const struct json_field *f, void *dst, cons
 		{
 			if (!json_object_is_type(val, json_type_string)) {
 				_cleanup_free_ char *kp = json_path_join(path, key);
-				return error_setx(err, -EINVAL, "invalid value for '%s': must be a string",
-						  kp);
+				return error_setx(err, -EINVAL,
+						  "invalid value for '%s': must be a string", kp);
 			}
 			kl->items[kl->n].key = xstrdup(key);
 			kl->items[kl->n].value = xstrdup(json_object_get_string(val));
@@ -278,7 +280,8 @@ int json_parse_buffer(const char *buf, size_t len, json_object **ret, struct err
 			r = error_setx(err, -EINVAL, "invalid JSON: unexpected end of input");
 		else
 			r = error_setx(err, -EINVAL, "invalid JSON at offset %zu: %s",
-				       json_tokener_get_parse_end(tok), json_tokener_error_desc(jerr));
+				       json_tokener_get_parse_end(tok),
+				       json_tokener_error_desc(jerr));
 		if (o)
 			json_object_put(o);
 		json_tokener_free(tok);

@@ -37,18 +37,18 @@ void kv_list_release(struct kv_list *l);
 const char *kv_list_get(const struct kv_list *l, const char *key);
 
 enum json_field_type {
-	JF_STRING,   /* char * */
-	JF_BOOL,     /* bool */
-	JF_INT,      /* int, range checked */
-	JF_UINT32,   /* uint32_t, range checked */
-	JF_INT64,    /* int64_t */
-	JF_UINT64,   /* uint64_t (negative numbers rejected) */
-	JF_OPT_I64,  /* struct opt_i64 */
-	JF_OPT_U64,  /* struct opt_u64 */
-	JF_STRV,     /* char ** NULL-terminated, from an array of strings */
-	JF_STRMAP,   /* struct kv_list, from an object of strings */
-	JF_OBJECT,   /* custom: parse(obj, dst + offset, path, err) */
-	JF_ARRAY,    /* array of elem_size structs, each parsed by parse(); count at count_offset */
+	JF_STRING,  /* char * */
+	JF_BOOL,    /* bool */
+	JF_INT,	    /* int, range checked */
+	JF_UINT32,  /* uint32_t, range checked */
+	JF_INT64,   /* int64_t */
+	JF_UINT64,  /* uint64_t (negative numbers rejected) */
+	JF_OPT_I64, /* struct opt_i64 */
+	JF_OPT_U64, /* struct opt_u64 */
+	JF_STRV,    /* char ** NULL-terminated, from an array of strings */
+	JF_STRMAP,  /* struct kv_list, from an object of strings */
+	JF_OBJECT,  /* custom: parse(obj, dst + offset, path, err) */
+	JF_ARRAY,   /* array of elem_size structs, each parsed by parse(); count at count_offset */
 };
 
 struct json_field {
@@ -61,7 +61,10 @@ struct json_field {
 	size_t count_offset;
 };
 
-#define JSON_FIELD_END {NULL, 0, 0, false, NULL, 0, 0}
+#define JSON_FIELD_END                                                                             \
+	{                                                                                          \
+		NULL, 0, 0, false, NULL, 0, 0                                                      \
+	}
 
 /*
  * Fill dst from obj by the table. path is the JSON path of obj, used in error

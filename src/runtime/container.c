@@ -145,13 +145,13 @@ static int child_setup(struct create_ctx *c, char *err, size_t errlen)
 	const struct oci_spec *s = c->spec;
 	const char *p;
 	struct rootfs_ctx rc = {
-		.spec = s,
-		.bundle = c->bundle,
-		.rootfs = c->rootfs,
-		.cg = c->cg,
-		.console_socket = c->console_sock,
-		.sync_fd = c->console_sock >= 0 ? -1 : c->sync_child,
-		.devnull_fd = -1,
+	    .spec = s,
+	    .bundle = c->bundle,
+	    .rootfs = c->rootfs,
+	    .cg = c->cg,
+	    .console_socket = c->console_sock,
+	    .sync_fd = c->console_sock >= 0 ? -1 : c->sync_child,
+	    .devnull_fd = -1,
 	};
 	int r;
 
@@ -352,8 +352,7 @@ static void create_cleanup(struct create_ctx *c)
 		rm_rf(c->state_dir);
 }
 
-static int setns_path(const char *path, int type, int *saved, const char *self,
-		      struct error **err)
+static int setns_path(const char *path, int type, int *saved, const char *self, struct error **err)
 {
 	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
@@ -377,11 +376,11 @@ static int do_clone(struct create_ctx *c, struct error **err)
 		int type;
 		const char *self;
 	} parent_joins[] = {
-		{OCI_NS_NET, CLONE_NEWNET, "/proc/self/ns/net"},
-		{OCI_NS_IPC, CLONE_NEWIPC, "/proc/self/ns/ipc"},
-		{OCI_NS_UTS, CLONE_NEWUTS, "/proc/self/ns/uts"},
-		{OCI_NS_PID, CLONE_NEWPID, "/proc/self/ns/pid_for_children"},
-		{OCI_NS_TIME, 0x80, "/proc/self/ns/time_for_children"},
+	    {OCI_NS_NET, CLONE_NEWNET, "/proc/self/ns/net"},
+	    {OCI_NS_IPC, CLONE_NEWIPC, "/proc/self/ns/ipc"},
+	    {OCI_NS_UTS, CLONE_NEWUTS, "/proc/self/ns/uts"},
+	    {OCI_NS_PID, CLONE_NEWPID, "/proc/self/ns/pid_for_children"},
+	    {OCI_NS_TIME, 0x80, "/proc/self/ns/time_for_children"},
 	};
 	int saved[ELEMENTSOF(parent_joins)];
 	_cleanup_close_ int cgfd = -EBADF;
@@ -395,7 +394,8 @@ static int do_clone(struct create_ctx *c, struct error **err)
 	for (size_t i = 0; i < ELEMENTSOF(parent_joins) && r >= 0; i++) {
 		const char *p = ns_path(s, parent_joins[i].ns);
 		if (p)
-			r = setns_path(p, parent_joins[i].type, &saved[i], parent_joins[i].self, err);
+			r = setns_path(p, parent_joins[i].type, &saved[i], parent_joins[i].self,
+				       err);
 	}
 	if (r >= 0 && ns_new(s, OCI_NS_TIME)) {
 		/* Offsets can be written only before a process enters the namespace. */
@@ -405,8 +405,8 @@ static int do_clone(struct create_ctx *c, struct error **err)
 			for (size_t i = 0; i < s->linux.time_offsets.n && r >= 0; i++) {
 				const char *k = s->linux.time_offsets.items[i].key;
 				_cleanup_free_ char *line = xasprintf(
-					"%s %s\n", streq(k, "boottime") ? "boottime" : "monotonic",
-					s->linux.time_offsets.items[i].value);
+				    "%s %s\n", streq(k, "boottime") ? "boottime" : "monotonic",
+				    s->linux.time_offsets.items[i].value);
 				r = write_file_at(AT_FDCWD, "/proc/self/timens_offsets", line);
 				if (r < 0)
 					error_set(err, r, "write time offsets");
@@ -468,9 +468,9 @@ static void add_default_device_rules(struct oci_spec *s)
 		int64_t major, minor;
 		const char *access;
 	} rules[] = {
-		{'c', -1, -1, "m"},    {'b', -1, -1, "m"},   {'c', 1, 3, "rwm"}, {'c', 1, 8, "rwm"},
-		{'c', 1, 7, "rwm"},    {'c', 5, 0, "rwm"},   {'c', 1, 5, "rwm"}, {'c', 1, 9, "rwm"},
-		{'c', 136, -1, "rwm"}, {'c', 5, 2, "rwm"},   {'c', 10, 200, "rwm"},
+	    {'c', -1, -1, "m"},	   {'b', -1, -1, "m"}, {'c', 1, 3, "rwm"},    {'c', 1, 8, "rwm"},
+	    {'c', 1, 7, "rwm"},	   {'c', 5, 0, "rwm"}, {'c', 1, 5, "rwm"},    {'c', 1, 9, "rwm"},
+	    {'c', 136, -1, "rwm"}, {'c', 5, 2, "rwm"}, {'c', 10, 200, "rwm"},
 	};
 	struct oci_resources *res = &s->linux.resources;
 	size_t n = res->n_devices + ELEMENTSOF(rules) + s->linux.n_devices;
@@ -478,7 +478,8 @@ static void add_default_device_rules(struct oci_spec *s)
 
 	/* A spec that already allows everything needs nothing more. */
 	for (size_t i = 0; i < res->n_devices; i++)
-		if (res->devices[i].allow && (!res->devices[i].type || streq(res->devices[i].type, "a")) &&
+		if (res->devices[i].allow &&
+		    (!res->devices[i].type || streq(res->devices[i].type, "a")) &&
 		    !res->devices[i].major.set && !res->devices[i].minor.set)
 			privileged_all = true;
 	if (privileged_all)
@@ -533,20 +534,22 @@ static int prepare(struct create_ctx *c, struct error **err)
 	if (r < 0)
 		return error_prefix(err, r, "invalid config '%s'", cfg);
 	if (!c->spec->process)
-		return error_setx(err, -EINVAL, "invalid config '%s': missing required field 'process'",
-				  cfg);
+		return error_setx(err, -EINVAL,
+				  "invalid config '%s': missing required field 'process'", cfg);
 	{
-		_cleanup_free_ char *rootp = c->spec->root.path[0] == '/'
-						     ? xstrdup(c->spec->root.path)
-						     : xasprintf("%s/%s", c->bundle, c->spec->root.path);
+		_cleanup_free_ char *rootp =
+		    c->spec->root.path[0] == '/'
+			? xstrdup(c->spec->root.path)
+			: xasprintf("%s/%s", c->bundle, c->spec->root.path);
 		c->rootfs = realpath(rootp, NULL);
 		if (!c->rootfs)
 			return error_set(err, -errno, "rootfs '%s'", rootp);
 	}
 	if (c->spec->process->terminal && !o->console_socket && !(c->run && !o->detach))
-		return error_setx(err, -EINVAL,
-				  "cannot allocate tty if berth-runtime will detach without setting "
-				  "console socket");
+		return error_setx(
+		    err, -EINVAL,
+		    "cannot allocate tty if berth-runtime will detach without setting "
+		    "console socket");
 	if (!c->spec->process->terminal && o->console_socket)
 		return error_setx(err, -EINVAL,
 				  "cannot use console socket if berth-runtime will not detach or "
@@ -582,7 +585,8 @@ static int prepare(struct create_ctx *c, struct error **err)
 		c->plan.has_seccomp = true;
 		c->plan.seccomp_cfg = c->spec->linux.seccomp;
 		if (c->plan.seccomp.notify) {
-			c->plan.listener_sock = seccomp_connect_listener(c->spec->linux.seccomp, err);
+			c->plan.listener_sock =
+			    seccomp_connect_listener(c->spec->linux.seccomp, err);
 			if (c->plan.listener_sock < 0)
 				return c->plan.listener_sock;
 		}
@@ -688,8 +692,8 @@ static int talk_to_child(struct create_ctx *c, struct error **err)
 			_cleanup_free_ char *st = state_json_string(c, "creating");
 			r = hooks_run(s->hooks.prestart, s->hooks.n_prestart, st, "prestart", err);
 			if (r >= 0)
-				r = hooks_run(s->hooks.create_runtime, s->hooks.n_create_runtime, st,
-					      "createRuntime", err);
+				r = hooks_run(s->hooks.create_runtime, s->hooks.n_create_runtime,
+					      st, "createRuntime", err);
 			if (r < 0) {
 				c->hook_failed = true;
 				return r;
@@ -724,14 +728,14 @@ static int write_pid_file(const char *path, pid_t pid, struct error **err)
 static int save_state(struct create_ctx *c, struct error **err)
 {
 	struct rt_state st = {
-		.id = (char *)c->o->id,
-		.pid = c->pid,
-		.pid_start = proc_start_time(c->pid, NULL),
-		.bundle = c->bundle,
-		.rootfs = c->rootfs,
-		.created = c->created,
-		.cgroup_path = c->cg ? c->cg->path : NULL,
-		.systemd_cgroup = c->ctx->systemd_cgroup,
+	    .id = (char *)c->o->id,
+	    .pid = c->pid,
+	    .pid_start = proc_start_time(c->pid, NULL),
+	    .bundle = c->bundle,
+	    .rootfs = c->rootfs,
+	    .created = c->created,
+	    .cgroup_path = c->cg ? c->cg->path : NULL,
+	    .systemd_cgroup = c->ctx->systemd_cgroup,
 	};
 	json_object *ann = json_object_new_object();
 	int r;
@@ -765,8 +769,13 @@ static int do_create(struct create_ctx *c, struct error **err)
 int runtime_create(const struct runtime_ctx *ctx, const struct runtime_create_opts *o,
 		   struct error **err)
 {
-	struct create_ctx c = {.ctx = ctx, .o = o, .sync_parent = -1, .sync_child = -1,
-			       .console_sock = -1, .fifo_fd = -1, .pty_master = -1,
+	struct create_ctx c = {.ctx = ctx,
+			       .o = o,
+			       .sync_parent = -1,
+			       .sync_child = -1,
+			       .console_sock = -1,
+			       .fifo_fd = -1,
+			       .pty_master = -1,
 			       .plan.listener_sock = -1};
 	int r = do_create(&c, err);
 	if (r < 0)
@@ -817,7 +826,8 @@ static int wait_exec_fifo(int fd, const struct rt_state *st)
 	if (pidfd < 0 || proc_start_time(st->pid, NULL) != st->pid_start)
 		return -ESRCH;
 	for (;;) {
-		struct pollfd p[2] = {{.fd = fd, .events = POLLIN}, {.fd = pidfd, .events = POLLIN}};
+		struct pollfd p[2] = {{.fd = fd, .events = POLLIN},
+				      {.fd = pidfd, .events = POLLIN}};
 		char b;
 		ssize_t n;
 
@@ -964,11 +974,17 @@ int wait_foreground(pid_t pid, int pty, int *ret_status)
 	return 0;
 }
 
-int runtime_run(const struct runtime_ctx *ctx, const struct runtime_create_opts *o,
-		int *ret_status, struct error **err)
+int runtime_run(const struct runtime_ctx *ctx, const struct runtime_create_opts *o, int *ret_status,
+		struct error **err)
 {
-	struct create_ctx c = {.ctx = ctx, .o = o, .sync_parent = -1, .sync_child = -1,
-			       .console_sock = -1, .fifo_fd = -1, .pty_master = -1, .run = true,
+	struct create_ctx c = {.ctx = ctx,
+			       .o = o,
+			       .sync_parent = -1,
+			       .sync_child = -1,
+			       .console_sock = -1,
+			       .fifo_fd = -1,
+			       .pty_master = -1,
+			       .run = true,
 			       .plan.listener_sock = -1};
 	struct sync_msg m;
 	int r, fd;
@@ -990,8 +1006,11 @@ int runtime_run(const struct runtime_ctx *ctx, const struct runtime_create_opts 
 		goto fail;
 	}
 	if (c.spec->hooks.n_poststart) {
-		struct rt_state st = {.id = (char *)o->id, .pid = c.pid, .bundle = c.bundle,
-				      .rootfs = c.rootfs, .created = c.created};
+		struct rt_state st = {.id = (char *)o->id,
+				      .pid = c.pid,
+				      .bundle = c.bundle,
+				      .rootfs = c.rootfs,
+				      .created = c.created};
 		run_poststart(ctx, &st, c.spec);
 	}
 	if (o->detach) {

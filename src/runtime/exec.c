@@ -25,13 +25,10 @@ static const struct {
 	const char *name;
 	int type;
 } join_order[] = {
-	/* user first: the others are owned by it */
-	{OCI_NS_USER, "user", CLONE_NEWUSER},
-	{OCI_NS_IPC, "ipc", CLONE_NEWIPC},
-	{OCI_NS_UTS, "uts", CLONE_NEWUTS},
-	{OCI_NS_NET, "net", CLONE_NEWNET},
-	{OCI_NS_CGROUP, "cgroup", CLONE_NEWCGROUP},
-	{OCI_NS_MNT, "mnt", CLONE_NEWNS},
+    /* user first: the others are owned by it */
+    {OCI_NS_USER, "user", CLONE_NEWUSER},	{OCI_NS_IPC, "ipc", CLONE_NEWIPC},
+    {OCI_NS_UTS, "uts", CLONE_NEWUTS},		{OCI_NS_NET, "net", CLONE_NEWNET},
+    {OCI_NS_CGROUP, "cgroup", CLONE_NEWCGROUP}, {OCI_NS_MNT, "mnt", CLONE_NEWNS},
 };
 
 struct exec_ctx {
@@ -88,8 +85,9 @@ static _noreturn_ void exec_child(struct exec_ctx *e)
 	}
 	if (e->terminal) {
 		_cleanup_close_ int rootfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
-		r = terminal_setup(rootfd, e->console_sock, e->console_sock >= 0 ? -1 : e->sync_child,
-				   e->plan.p, err, sizeof(err));
+		r = terminal_setup(rootfd, e->console_sock,
+				   e->console_sock >= 0 ? -1 : e->sync_child, e->plan.p, err,
+				   sizeof(err));
 		if (r < 0)
 			goto fail;
 		close(r);
@@ -114,8 +112,8 @@ int runtime_exec(const struct runtime_ctx *ctx, const char *id, const struct oci
 	_cleanup_(oci_spec_freep) struct oci_spec *spec = NULL;
 	_cleanup_(cgroup_freep) struct cgroup *cg = NULL;
 	_cleanup_close_ int pidns = -EBADF, timens = -EBADF, cgfd = -EBADF;
-	struct exec_ctx e = {.sync_parent = -1, .sync_child = -1, .console_sock = -1,
-			     .plan.listener_sock = -1};
+	struct exec_ctx e = {
+	    .sync_parent = -1, .sync_child = -1, .console_sock = -1, .plan.listener_sock = -1};
 	struct clone_args args = {.exit_signal = SIGCHLD};
 	enum rt_status status;
 	struct sync_msg m;
@@ -141,9 +139,10 @@ int runtime_exec(const struct runtime_ctx *ctx, const char *id, const struct oci
 	if (isempty(p->cwd) || p->cwd[0] != '/')
 		return error_setx(err, -EINVAL, "exec: cwd must be an absolute path");
 	if (p->terminal && !o->console_socket && o->detach)
-		return error_setx(err, -EINVAL,
-				  "cannot allocate tty if berth-runtime will detach without setting "
-				  "console socket");
+		return error_setx(
+		    err, -EINVAL,
+		    "cannot allocate tty if berth-runtime will detach without setting "
+		    "console socket");
 
 	e.plan.p = p;
 	e.plan.preserve_fds = o->preserve_fds;
@@ -195,9 +194,8 @@ int runtime_exec(const struct runtime_ctx *ctx, const char *id, const struct oci
 			goto out;
 		}
 	}
-	if (st->cgroup_path &&
-	    cgroup_open(ctx->cgroup_root ? ctx->cgroup_root : "/sys/fs/cgroup", st->cgroup_path,
-			&cg) >= 0) {
+	if (st->cgroup_path && cgroup_open(ctx->cgroup_root ? ctx->cgroup_root : "/sys/fs/cgroup",
+					   st->cgroup_path, &cg) >= 0) {
 		cgfd = cgroup_open_v2_fd(cg);
 		if (cgfd >= 0) {
 			args.flags |= CLONE_INTO_CGROUP;

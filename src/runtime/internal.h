@@ -13,16 +13,16 @@
 /* ---- the sync channel between the runtime and the container's init ---- */
 
 enum sync_type {
-	SYNC_GO = 1,        /* parent -> child: continue */
-	SYNC_HOOKS,         /* child -> parent: run createRuntime hooks now */
-	SYNC_READY,         /* child -> parent: set up, waiting to exec */
-	SYNC_ERROR,         /* child -> parent: failed, msg says why */
-	SYNC_PTY,           /* child -> parent: pty master attached (SCM_RIGHTS) */
+	SYNC_GO = 1, /* parent -> child: continue */
+	SYNC_HOOKS,  /* child -> parent: run createRuntime hooks now */
+	SYNC_READY,  /* child -> parent: set up, waiting to exec */
+	SYNC_ERROR,  /* child -> parent: failed, msg says why */
+	SYNC_PTY,    /* child -> parent: pty master attached (SCM_RIGHTS) */
 };
 
 struct sync_msg {
 	int type;
-	int code;       /* errno for SYNC_ERROR */
+	int code;	/* errno for SYNC_ERROR */
 	char msg[1024]; /* NUL-terminated */
 };
 
@@ -95,13 +95,13 @@ struct proc_plan {
 	struct caps_set caps;
 	struct seccomp_program seccomp;
 	bool has_seccomp;
-	bool in_userns;       /* setgroups may be denied */
-	char *exec_path;      /* resolved args[0] */
+	bool in_userns;	 /* setgroups may be denied */
+	char *exec_path; /* resolved args[0] */
 	int preserve_fds;
-	int listen_fds;       /* from LISTEN_FDS */
+	int listen_fds;			       /* from LISTEN_FDS */
 	const struct oci_seccomp *seccomp_cfg; /* for the notify listener */
-	const char *state_json;               /* sent with the listener fd */
-	int listener_sock;                    /* connected to listenerPath before the clone */
+	const char *state_json;		       /* sent with the listener fd */
+	int listener_sock;		       /* connected to listenerPath before the clone */
 };
 
 /* Connect to the profile's listenerPath (in the runtime, before the container's root
@@ -109,8 +109,7 @@ struct proc_plan {
 int seccomp_connect_listener(const struct oci_seccomp *sc, struct error **err);
 
 /* Send a SCMP_ACT_NOTIFY listener fd to the profile's listenerPath (then close it). */
-int seccomp_send_listener(const struct proc_plan *plan, int listener, char *errbuf,
-			  size_t errlen);
+int seccomp_send_listener(const struct proc_plan *plan, int listener, char *errbuf, size_t errlen);
 
 /*
  * After the root is in place: rlimits, oom_score_adj, umask, cwd, user and
@@ -129,15 +128,15 @@ int proc_set_rlimits(const struct oci_process *p, char *errbuf, size_t errlen);
 struct rootfs_ctx {
 	const struct oci_spec *spec;
 	const char *bundle;
-	char *rootfs;            /* absolute path */
+	char *rootfs;		 /* absolute path */
 	const struct cgroup *cg; /* container cgroup, for cgroup mounts */
 	bool userns;
 	bool new_mntns;
-	bool no_pivot;           /* --no-pivot: MS_MOVE + chroot instead of pivot_root */
-	int console_socket;      /* -1 or connected socket */
-	int sync_fd;             /* to send the pty master when there is no console socket */
-	int devnull_fd;          /* host /dev/null, opened before pivot_root, verified */
-	int *null_trees;         /* detached clones of the host's /dev/null mount (open_tree) */
+	bool no_pivot;	    /* --no-pivot: MS_MOVE + chroot instead of pivot_root */
+	int console_socket; /* -1 or connected socket */
+	int sync_fd;	    /* to send the pty master when there is no console socket */
+	int devnull_fd;	    /* host /dev/null, opened before pivot_root, verified */
+	int *null_trees;    /* detached clones of the host's /dev/null mount (open_tree) */
 	size_t n_null_trees;
 };
 
@@ -155,8 +154,8 @@ int mkdir_open_in_root(int rootfd, const char *path, bool file, mode_t mode);
 
 /* Create a pty in the container's devpts, make it the controlling terminal on
  * 0,1,2 and send the master to sock. */
-int terminal_setup(int ptmx_dirfd, int console_sock, int sync_fd,
-		   const struct oci_process *p, char *errbuf, size_t errlen);
+int terminal_setup(int ptmx_dirfd, int console_sock, int sync_fd, const struct oci_process *p,
+		   char *errbuf, size_t errlen);
 /* Connect to a console socket path. */
 int terminal_connect_socket(const char *path, struct error **err);
 /* Send fd over sock with SCM_RIGHTS. */

@@ -81,7 +81,7 @@ int mkdir_open_in_root(int rootfd, const char *path, bool file, mode_t mode)
 				if (last && file) {
 					int c = openat(parent, s,
 						       O_CREAT | O_EXCL | O_NOFOLLOW | O_WRONLY |
-							       O_CLOEXEC,
+							   O_CLOEXEC,
 						       mode & 0777);
 					if (c < 0 && errno != EEXIST)
 						return -errno;
@@ -116,63 +116,63 @@ static const struct {
 	const char *name;
 	enum opt_kind kind;
 	bool clear;
-	unsigned long flag;    /* MS_* (or MOUNT_ATTR_* for recursive) */
+	unsigned long flag; /* MS_* (or MOUNT_ATTR_* for recursive) */
 } mount_opts[] = {
-	{"defaults", OPT_IGNORE, false, 0},
-	{"ro", OPT_FLAG, false, MS_RDONLY},
-	{"rw", OPT_FLAG, true, MS_RDONLY},
-	{"nosuid", OPT_FLAG, false, MS_NOSUID},
-	{"suid", OPT_FLAG, true, MS_NOSUID},
-	{"nodev", OPT_FLAG, false, MS_NODEV},
-	{"dev", OPT_FLAG, true, MS_NODEV},
-	{"noexec", OPT_FLAG, false, MS_NOEXEC},
-	{"exec", OPT_FLAG, true, MS_NOEXEC},
-	{"sync", OPT_FLAG, false, MS_SYNCHRONOUS},
-	{"async", OPT_FLAG, true, MS_SYNCHRONOUS},
-	{"dirsync", OPT_FLAG, false, MS_DIRSYNC},
-	{"remount", OPT_FLAG, false, MS_REMOUNT},
-	{"mand", OPT_FLAG, false, MS_MANDLOCK},
-	{"nomand", OPT_FLAG, true, MS_MANDLOCK},
-	{"atime", OPT_FLAG, true, MS_NOATIME},
-	{"noatime", OPT_FLAG, false, MS_NOATIME},
-	{"diratime", OPT_FLAG, true, MS_NODIRATIME},
-	{"nodiratime", OPT_FLAG, false, MS_NODIRATIME},
-	{"relatime", OPT_FLAG, false, MS_RELATIME},
-	{"norelatime", OPT_FLAG, true, MS_RELATIME},
-	{"strictatime", OPT_FLAG, false, MS_STRICTATIME},
-	{"nostrictatime", OPT_FLAG, true, MS_STRICTATIME},
-	{"lazytime", OPT_FLAG, false, MS_LAZYTIME},
-	{"nolazytime", OPT_FLAG, true, MS_LAZYTIME},
-	{"nosymfollow", OPT_FLAG, false, MS_NOSYMFOLLOW},
-	{"symfollow", OPT_FLAG, true, MS_NOSYMFOLLOW},
-	{"bind", OPT_FLAG, false, MS_BIND},
-	{"rbind", OPT_FLAG, false, MS_BIND | MS_REC},
-	{"private", OPT_PROPAGATION, false, MS_PRIVATE},
-	{"rprivate", OPT_PROPAGATION, false, MS_PRIVATE | MS_REC},
-	{"shared", OPT_PROPAGATION, false, MS_SHARED},
-	{"rshared", OPT_PROPAGATION, false, MS_SHARED | MS_REC},
-	{"slave", OPT_PROPAGATION, false, MS_SLAVE},
-	{"rslave", OPT_PROPAGATION, false, MS_SLAVE | MS_REC},
-	{"unbindable", OPT_PROPAGATION, false, MS_UNBINDABLE},
-	{"runbindable", OPT_PROPAGATION, false, MS_UNBINDABLE | MS_REC},
-	{"rro", OPT_RECURSIVE, false, MOUNT_ATTR_RDONLY},
-	{"rrw", OPT_RECURSIVE, true, MOUNT_ATTR_RDONLY},
-	{"rnosuid", OPT_RECURSIVE, false, MOUNT_ATTR_NOSUID},
-	{"rsuid", OPT_RECURSIVE, true, MOUNT_ATTR_NOSUID},
-	{"rnodev", OPT_RECURSIVE, false, MOUNT_ATTR_NODEV},
-	{"rdev", OPT_RECURSIVE, true, MOUNT_ATTR_NODEV},
-	{"rnoexec", OPT_RECURSIVE, false, MOUNT_ATTR_NOEXEC},
-	{"rexec", OPT_RECURSIVE, true, MOUNT_ATTR_NOEXEC},
-	{"rnodiratime", OPT_RECURSIVE, false, MOUNT_ATTR_NODIRATIME},
-	{"rdiratime", OPT_RECURSIVE, true, MOUNT_ATTR_NODIRATIME},
-	{"rnosymfollow", OPT_RECURSIVE, false, MOUNT_ATTR_NOSYMFOLLOW},
-	{"rsymfollow", OPT_RECURSIVE, true, MOUNT_ATTR_NOSYMFOLLOW},
-	{"tmpcopyup", OPT_IGNORE, false, 0},
-	{"notmpcopyup", OPT_IGNORE, false, 0},
-	{"copy-symlink", OPT_IGNORE, false, 0},
-	{"nocopy", OPT_IGNORE, false, 0},
-	{"z", OPT_IGNORE, false, 0},
-	{"Z", OPT_IGNORE, false, 0},
+    {"defaults", OPT_IGNORE, false, 0},
+    {"ro", OPT_FLAG, false, MS_RDONLY},
+    {"rw", OPT_FLAG, true, MS_RDONLY},
+    {"nosuid", OPT_FLAG, false, MS_NOSUID},
+    {"suid", OPT_FLAG, true, MS_NOSUID},
+    {"nodev", OPT_FLAG, false, MS_NODEV},
+    {"dev", OPT_FLAG, true, MS_NODEV},
+    {"noexec", OPT_FLAG, false, MS_NOEXEC},
+    {"exec", OPT_FLAG, true, MS_NOEXEC},
+    {"sync", OPT_FLAG, false, MS_SYNCHRONOUS},
+    {"async", OPT_FLAG, true, MS_SYNCHRONOUS},
+    {"dirsync", OPT_FLAG, false, MS_DIRSYNC},
+    {"remount", OPT_FLAG, false, MS_REMOUNT},
+    {"mand", OPT_FLAG, false, MS_MANDLOCK},
+    {"nomand", OPT_FLAG, true, MS_MANDLOCK},
+    {"atime", OPT_FLAG, true, MS_NOATIME},
+    {"noatime", OPT_FLAG, false, MS_NOATIME},
+    {"diratime", OPT_FLAG, true, MS_NODIRATIME},
+    {"nodiratime", OPT_FLAG, false, MS_NODIRATIME},
+    {"relatime", OPT_FLAG, false, MS_RELATIME},
+    {"norelatime", OPT_FLAG, true, MS_RELATIME},
+    {"strictatime", OPT_FLAG, false, MS_STRICTATIME},
+    {"nostrictatime", OPT_FLAG, true, MS_STRICTATIME},
+    {"lazytime", OPT_FLAG, false, MS_LAZYTIME},
+    {"nolazytime", OPT_FLAG, true, MS_LAZYTIME},
+    {"nosymfollow", OPT_FLAG, false, MS_NOSYMFOLLOW},
+    {"symfollow", OPT_FLAG, true, MS_NOSYMFOLLOW},
+    {"bind", OPT_FLAG, false, MS_BIND},
+    {"rbind", OPT_FLAG, false, MS_BIND | MS_REC},
+    {"private", OPT_PROPAGATION, false, MS_PRIVATE},
+    {"rprivate", OPT_PROPAGATION, false, MS_PRIVATE | MS_REC},
+    {"shared", OPT_PROPAGATION, false, MS_SHARED},
+    {"rshared", OPT_PROPAGATION, false, MS_SHARED | MS_REC},
+    {"slave", OPT_PROPAGATION, false, MS_SLAVE},
+    {"rslave", OPT_PROPAGATION, false, MS_SLAVE | MS_REC},
+    {"unbindable", OPT_PROPAGATION, false, MS_UNBINDABLE},
+    {"runbindable", OPT_PROPAGATION, false, MS_UNBINDABLE | MS_REC},
+    {"rro", OPT_RECURSIVE, false, MOUNT_ATTR_RDONLY},
+    {"rrw", OPT_RECURSIVE, true, MOUNT_ATTR_RDONLY},
+    {"rnosuid", OPT_RECURSIVE, false, MOUNT_ATTR_NOSUID},
+    {"rsuid", OPT_RECURSIVE, true, MOUNT_ATTR_NOSUID},
+    {"rnodev", OPT_RECURSIVE, false, MOUNT_ATTR_NODEV},
+    {"rdev", OPT_RECURSIVE, true, MOUNT_ATTR_NODEV},
+    {"rnoexec", OPT_RECURSIVE, false, MOUNT_ATTR_NOEXEC},
+    {"rexec", OPT_RECURSIVE, true, MOUNT_ATTR_NOEXEC},
+    {"rnodiratime", OPT_RECURSIVE, false, MOUNT_ATTR_NODIRATIME},
+    {"rdiratime", OPT_RECURSIVE, true, MOUNT_ATTR_NODIRATIME},
+    {"rnosymfollow", OPT_RECURSIVE, false, MOUNT_ATTR_NOSYMFOLLOW},
+    {"rsymfollow", OPT_RECURSIVE, true, MOUNT_ATTR_NOSYMFOLLOW},
+    {"tmpcopyup", OPT_IGNORE, false, 0},
+    {"notmpcopyup", OPT_IGNORE, false, 0},
+    {"copy-symlink", OPT_IGNORE, false, 0},
+    {"nocopy", OPT_IGNORE, false, 0},
+    {"z", OPT_IGNORE, false, 0},
+    {"Z", OPT_IGNORE, false, 0},
 };
 
 struct mount_plan {
@@ -317,9 +317,16 @@ static void clean_dest(const char *in, char *out, size_t n)
 static int check_proc_dest(const char *dest, const char *type, char *errbuf, size_t errlen)
 {
 	static const char *const allowed[] = {
-		"/proc/cpuinfo", "/proc/diskstats", "/proc/meminfo",   "/proc/stat",
-		"/proc/swaps",   "/proc/uptime",    "/proc/loadavg",   "/proc/slabinfo",
-		"/proc/sys/kernel/ns_last_pid", "/proc/sys/crypto/fips_enabled",
+	    "/proc/cpuinfo",
+	    "/proc/diskstats",
+	    "/proc/meminfo",
+	    "/proc/stat",
+	    "/proc/swaps",
+	    "/proc/uptime",
+	    "/proc/loadavg",
+	    "/proc/slabinfo",
+	    "/proc/sys/kernel/ns_last_pid",
+	    "/proc/sys/crypto/fips_enabled",
 	};
 	if (!under(dest, "/proc"))
 		return 0;
@@ -372,7 +379,8 @@ static int mount_cgroup(struct rootfs_ctx *rc, int rootfd, const char *dest, int
 			fdpath(p2, sizeof(p2), fd2);
 			if (mount(NULL, p2, NULL, MS_BIND | MS_REMOUNT | f | locked_flags(fd2),
 				  NULL) < 0)
-				return errbuf_set(errbuf, errlen, errno, "remount cgroup read-only");
+				return errbuf_set(errbuf, errlen, errno,
+						  "remount cgroup read-only");
 		}
 		return 0;
 	}
@@ -414,8 +422,8 @@ static int mount_cgroup(struct rootfs_ctx *rc, int rootfd, const char *dest, int
 			r = errbuf_set(errbuf, errlen, errno, "mkdir cgroup '%s'", de->d_name);
 			break;
 		}
-		_cleanup_close_ int sub = openat(dirfd_, de->d_name,
-						 O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		_cleanup_close_ int sub =
+		    openat(dirfd_, de->d_name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		char sp[64];
 		if (sub < 0) {
 			r = errbuf_set(errbuf, errlen, errno, "open cgroup '%s'", de->d_name);
@@ -427,15 +435,15 @@ static int mount_cgroup(struct rootfs_ctx *rc, int rootfd, const char *dest, int
 			break;
 		}
 		if (f & MS_RDONLY) {
-			_cleanup_close_ int again = openat(dirfd_, de->d_name,
-							   O_PATH | O_DIRECTORY | O_NOFOLLOW |
-								   O_CLOEXEC);
+			_cleanup_close_ int again = openat(
+			    dirfd_, de->d_name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 			fdpath(sp, sizeof(sp), again);
 			if (mount(NULL, sp, NULL,
-				  MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+				  MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV |
+				      MS_NOEXEC,
 				  NULL) < 0) {
-				r = errbuf_set(errbuf, errlen, errno, "remount cgroup '%s' read-only",
-					       de->d_name);
+				r = errbuf_set(errbuf, errlen, errno,
+					       "remount cgroup '%s' read-only", de->d_name);
 				break;
 			}
 		}
@@ -504,7 +512,8 @@ static int do_mount(struct rootfs_ctx *rc, int rootfd, const struct oci_mount *m
 	if (bind) {
 		unsigned long rest = mp.flags & ~(MS_BIND | MS_REC | MS_REMOUNT);
 		if (mount(src, tp, NULL, MS_BIND | (mp.flags & MS_REC), NULL) < 0)
-			return errbuf_set(errbuf, errlen, errno, "bind mount '%s' on '%s'", src, dest);
+			return errbuf_set(errbuf, errlen, errno, "bind mount '%s' on '%s'", src,
+					  dest);
 		if (rest) {
 			_cleanup_close_ int nfd = open_in_root(rootfd, dest, O_PATH);
 			char np[64];
@@ -528,18 +537,21 @@ static int do_mount(struct rootfs_ctx *rc, int rootfd, const struct oci_mount *m
 			    (streq(fstype, "sysfs") || streq(fstype, "mqueue"))) {
 				const char *hs = streq(fstype, "sysfs") ? "/sys" : "/dev/mqueue";
 				if (mount(hs, tp, NULL, MS_BIND | MS_REC, NULL) < 0)
-					return errbuf_set(errbuf, errlen, errno, "bind '%s' on '%s'",
-							  hs, dest);
+					return errbuf_set(errbuf, errlen, errno,
+							  "bind '%s' on '%s'", hs, dest);
 				if (mp.flags & MS_RDONLY) {
-					_cleanup_close_ int nfd = open_in_root(rootfd, dest, O_PATH);
+					_cleanup_close_ int nfd =
+					    open_in_root(rootfd, dest, O_PATH);
 					char np[64];
 					fdpath(np, sizeof(np), nfd);
 					(void)mount(NULL, np, NULL,
-						    MS_BIND | MS_REMOUNT | MS_RDONLY | locked_flags(nfd),
+						    MS_BIND | MS_REMOUNT | MS_RDONLY |
+							locked_flags(nfd),
 						    NULL);
 				}
 			} else {
-				return errbuf_set(errbuf, errlen, e, "mount %s on '%s'", fstype, dest);
+				return errbuf_set(errbuf, errlen, e, "mount %s on '%s'", fstype,
+						  dest);
 			}
 		}
 	}
@@ -552,14 +564,14 @@ static const struct {
 	const char *name;
 	unsigned int major, minor;
 } default_devices[] = {
-	{"null", 1, 3},	   {"zero", 1, 5}, {"full", 1, 7},
-	{"random", 1, 8},  {"urandom", 1, 9}, {"tty", 5, 0},
+    {"null", 1, 3},   {"zero", 1, 5},	 {"full", 1, 7},
+    {"random", 1, 8}, {"urandom", 1, 9}, {"tty", 5, 0},
 };
 
 /* Create one device node at path (relative to /dev) through devfd. */
 static int make_device(struct rootfs_ctx *rc, int rootfd, const char *path, char type,
-		       unsigned int major, unsigned int minor, mode_t mode, int64_t uid, int64_t gid,
-		       char *errbuf, size_t errlen)
+		       unsigned int major, unsigned int minor, mode_t mode, int64_t uid,
+		       int64_t gid, char *errbuf, size_t errlen)
 {
 	_cleanup_free_ char *full = xasprintf("/dev/%s", path);
 	_cleanup_free_ char *dir = xstrdup(full);
@@ -586,9 +598,8 @@ static int make_device(struct rootfs_ctx *rc, int rootfd, const char *path, char
 	} else {
 		/* A user namespace cannot mknod: bind the host's node onto an empty file. */
 		_cleanup_free_ char *host = xasprintf("/dev/%s", path);
-		_cleanup_close_ int f = openat(realdir, name,
-					       O_CREAT | O_EXCL | O_NOFOLLOW | O_WRONLY | O_CLOEXEC,
-					       0600);
+		_cleanup_close_ int f = openat(
+		    realdir, name, O_CREAT | O_EXCL | O_NOFOLLOW | O_WRONLY | O_CLOEXEC, 0600);
 		char tp[64];
 		if (f < 0)
 			return errbuf_set(errbuf, errlen, errno, "create '%s'", full);
@@ -664,8 +675,8 @@ static int setup_devices(struct rootfs_ctx *rc, int rootfd, char *errbuf, size_t
 		mode_t mode = d->file_mode.set ? (mode_t)d->file_mode.v : 0666;
 		r = make_device(rc, rootfd, d->path + 5, d->type[0] == 'u' ? 'c' : d->type[0],
 				(unsigned int)d->major, (unsigned int)d->minor, mode,
-				d->uid.set ? (int64_t)d->uid.v : -1, d->gid.set ? (int64_t)d->gid.v : -1,
-				errbuf, errlen);
+				d->uid.set ? (int64_t)d->uid.v : -1,
+				d->gid.set ? (int64_t)d->gid.v : -1, errbuf, errlen);
 		if (r < 0)
 			goto out;
 	}
@@ -673,11 +684,9 @@ static int setup_devices(struct rootfs_ctx *rc, int rootfd, char *errbuf, size_t
 		static const struct {
 			const char *target, *name;
 		} links[] = {
-			{"/proc/self/fd", "fd"},
-			{"/proc/self/fd/0", "stdin"},
-			{"/proc/self/fd/1", "stdout"},
-			{"/proc/self/fd/2", "stderr"},
-			{"/proc/kcore", "core"},
+		    {"/proc/self/fd", "fd"},	   {"/proc/self/fd/0", "stdin"},
+		    {"/proc/self/fd/1", "stdout"}, {"/proc/self/fd/2", "stderr"},
+		    {"/proc/kcore", "core"},
 		};
 		_cleanup_close_ int realdev = open_in_root(rootfd, "/dev", O_RDONLY | O_DIRECTORY);
 		if (realdev < 0) {
@@ -735,7 +744,8 @@ int terminal_setup(int rootfd, int console_sock, int sync_fd, const struct oci_p
 	if (console_sock >= 0) {
 		int r = send_fd(console_sock, master, "/dev/ptmx");
 		if (r < 0)
-			return errbuf_set(errbuf, errlen, r, "send pty master to the console socket");
+			return errbuf_set(errbuf, errlen, r,
+					  "send pty master to the console socket");
 	} else if (sync_fd >= 0) {
 		int r = sync_send_fd(sync_fd, SYNC_PTY, master);
 		if (r < 0)
@@ -959,8 +969,7 @@ static int readonly_path(const char *path, char *errbuf, size_t errlen)
 	if (again < 0)
 		return errbuf_set(errbuf, errlen, again, "reopen read-only path '%s'", path);
 	fdpath(tp, sizeof(tp), again);
-	if (mount(NULL, tp, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | locked_flags(again), NULL) <
-	    0)
+	if (mount(NULL, tp, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | locked_flags(again), NULL) < 0)
 		return errbuf_set(errbuf, errlen, errno, "remount '%s' read-only", path);
 	return 0;
 }
@@ -981,7 +990,7 @@ static int write_sysctl(int procsys, const char *key, const char *value, char *e
 	 * linked around it: beneath /proc/sys, no symlinks, no mount crossings. */
 	fd = sys_openat2(procsys, path, O_WRONLY | O_CLOEXEC,
 			 RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS |
-				 RESOLVE_NO_XDEV);
+			     RESOLVE_NO_XDEV);
 	if (fd < 0)
 		return errbuf_set(errbuf, errlen, fd, "open sysctl '%s'", key);
 	if (fstatfs(fd, &sf) < 0 || sf.f_type != PROC_SUPER_MAGIC)
@@ -1047,8 +1056,8 @@ int rootfs_finish(struct rootfs_ctx *rc, char *errbuf, size_t errlen)
 	if (s->domainname && setdomainname(s->domainname, strlen(s->domainname)) < 0)
 		return errbuf_set(errbuf, errlen, errno, "setdomainname");
 	if (s->linux.personality) {
-		unsigned long pers = streq(s->linux.personality->domain, "LINUX32") ? PER_LINUX32
-										      : PER_LINUX;
+		unsigned long pers =
+		    streq(s->linux.personality->domain, "LINUX32") ? PER_LINUX32 : PER_LINUX;
 		if (personality(pers) < 0)
 			return errbuf_set(errbuf, errlen, errno, "personality");
 	}

@@ -203,8 +203,8 @@ int runtime_resume(const struct runtime_ctx *ctx, const char *id, struct error *
 	return cgroup_freeze(cg, false, err);
 }
 
-int runtime_update(const struct runtime_ctx *ctx, const char *id,
-		   const struct oci_resources *res, struct error **err)
+int runtime_update(const struct runtime_ctx *ctx, const char *id, const struct oci_resources *res,
+		   struct error **err)
 {
 	_cleanup_(rt_state_freep) struct rt_state *st = NULL;
 	_cleanup_(cgroup_freep) struct cgroup *cg = NULL;

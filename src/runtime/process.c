@@ -19,22 +19,22 @@ static const struct {
 	const char *name;
 	int resource;
 } rlimit_table[] = {
-	{"RLIMIT_AS", RLIMIT_AS},
-	{"RLIMIT_CORE", RLIMIT_CORE},
-	{"RLIMIT_CPU", RLIMIT_CPU},
-	{"RLIMIT_DATA", RLIMIT_DATA},
-	{"RLIMIT_FSIZE", RLIMIT_FSIZE},
-	{"RLIMIT_LOCKS", RLIMIT_LOCKS},
-	{"RLIMIT_MEMLOCK", RLIMIT_MEMLOCK},
-	{"RLIMIT_MSGQUEUE", RLIMIT_MSGQUEUE},
-	{"RLIMIT_NICE", RLIMIT_NICE},
-	{"RLIMIT_NOFILE", RLIMIT_NOFILE},
-	{"RLIMIT_NPROC", RLIMIT_NPROC},
-	{"RLIMIT_RSS", RLIMIT_RSS},
-	{"RLIMIT_RTPRIO", RLIMIT_RTPRIO},
-	{"RLIMIT_RTTIME", RLIMIT_RTTIME},
-	{"RLIMIT_SIGPENDING", RLIMIT_SIGPENDING},
-	{"RLIMIT_STACK", RLIMIT_STACK},
+    {"RLIMIT_AS", RLIMIT_AS},
+    {"RLIMIT_CORE", RLIMIT_CORE},
+    {"RLIMIT_CPU", RLIMIT_CPU},
+    {"RLIMIT_DATA", RLIMIT_DATA},
+    {"RLIMIT_FSIZE", RLIMIT_FSIZE},
+    {"RLIMIT_LOCKS", RLIMIT_LOCKS},
+    {"RLIMIT_MEMLOCK", RLIMIT_MEMLOCK},
+    {"RLIMIT_MSGQUEUE", RLIMIT_MSGQUEUE},
+    {"RLIMIT_NICE", RLIMIT_NICE},
+    {"RLIMIT_NOFILE", RLIMIT_NOFILE},
+    {"RLIMIT_NPROC", RLIMIT_NPROC},
+    {"RLIMIT_RSS", RLIMIT_RSS},
+    {"RLIMIT_RTPRIO", RLIMIT_RTPRIO},
+    {"RLIMIT_RTTIME", RLIMIT_RTTIME},
+    {"RLIMIT_SIGPENDING", RLIMIT_SIGPENDING},
+    {"RLIMIT_STACK", RLIMIT_STACK},
 };
 
 int proc_set_rlimits(const struct oci_process *p, char *errbuf, size_t errlen)
@@ -49,9 +49,9 @@ int proc_set_rlimits(const struct oci_process *p, char *errbuf, size_t errlen)
 		if (res < 0)
 			return errbuf_set(errbuf, errlen, EINVAL, "unknown rlimit '%s'", l->type);
 		if (setrlimit(res, &rl) < 0)
-			return errbuf_set(errbuf, errlen, errno, "setrlimit %s (soft %llu, hard %llu)",
-					  l->type, (unsigned long long)l->soft,
-					  (unsigned long long)l->hard);
+			return errbuf_set(errbuf, errlen, errno,
+					  "setrlimit %s (soft %llu, hard %llu)", l->type,
+					  (unsigned long long)l->soft, (unsigned long long)l->hard);
 	}
 	return 0;
 }
@@ -79,12 +79,14 @@ static int set_oom_score_adj(int64_t v, char *errbuf, size_t errlen)
 	snprintf(buf, sizeof(buf), "%d", (int)v);
 	r = write_proc("/proc/self/oom_score_adj", buf);
 	if (r == -EXDEV)
-		return errbuf_set(errbuf, errlen, EXDEV, "/proc/self/oom_score_adj is not on procfs");
+		return errbuf_set(errbuf, errlen, EXDEV,
+				  "/proc/self/oom_score_adj is not on procfs");
 	if (r < 0) {
 		/* Lowering needs CAP_SYS_RESOURCE; keeping the current value is fine. */
 		char *cur = NULL;
-		bool same = read_file_at(AT_FDCWD, "/proc/self/oom_score_adj", 64, &cur, NULL) >= 0 &&
-			    atoi(cur) == (int)v;
+		bool same =
+		    read_file_at(AT_FDCWD, "/proc/self/oom_score_adj", 64, &cur, NULL) >= 0 &&
+		    atoi(cur) == (int)v;
 		free(cur);
 		if (!same)
 			return errbuf_set(errbuf, errlen, r, "set oom_score_adj to %d", (int)v);
@@ -104,7 +106,8 @@ static int set_ioprio(const struct oci_io_priority *io, char *errbuf, size_t err
 	else if (streq(io->class, "IOPRIO_CLASS_IDLE"))
 		cls = 3;
 	else
-		return errbuf_set(errbuf, errlen, EINVAL, "unknown ioPriority class '%s'", io->class);
+		return errbuf_set(errbuf, errlen, EINVAL, "unknown ioPriority class '%s'",
+				  io->class);
 	if (syscall(SYS_ioprio_set, 1 /* IOPRIO_WHO_PROCESS */, 0, (cls << 13) | io->priority) < 0)
 		return errbuf_set(errbuf, errlen, errno, "set ioPriority");
 	return 0;
@@ -222,7 +225,8 @@ int proc_resolve_exec(struct proc_plan *plan, char *errbuf, size_t errlen)
 		if (stat(arg0, &st) < 0)
 			return errbuf_set(errbuf, errlen, errno, "exec: \"%s\"", arg0);
 		if (S_ISDIR(st.st_mode))
-			return errbuf_set(errbuf, errlen, EACCES, "exec: \"%s\": is a directory", arg0);
+			return errbuf_set(errbuf, errlen, EACCES, "exec: \"%s\": is a directory",
+					  arg0);
 		plan->exec_path = xstrdup(arg0);
 		return 0;
 	}
@@ -246,9 +250,9 @@ int proc_resolve_exec(struct proc_plan *plan, char *errbuf, size_t errlen)
 int proc_exec(struct proc_plan *plan, char *errbuf, size_t errlen)
 {
 	const struct oci_process *p = plan->p;
-	unsigned int first = 3 + (unsigned int)(plan->preserve_fds > plan->listen_fds
-							? plan->preserve_fds
-							: plan->listen_fds);
+	unsigned int first =
+	    3 + (unsigned int)(plan->preserve_fds > plan->listen_fds ? plan->preserve_fds
+								     : plan->listen_fds);
 	char **env = p->env;
 	_cleanup_strv_free_ char **extra = NULL;
 
@@ -266,7 +270,8 @@ int proc_exec(struct proc_plan *plan, char *errbuf, size_t errlen)
 				for (char *t = strsep(&s, ":"); t && n < 7; t = strsep(&s, ":"))
 					fields[n++] = t;
 				(void)save;
-				if (n >= 6 && (uint32_t)strtoul(fields[2], NULL, 10) == p->user.uid) {
+				if (n >= 6 &&
+				    (uint32_t)strtoul(fields[2], NULL, 10) == p->user.uid) {
 					snprintf(found, sizeof(found), "%s", fields[5]);
 					home = found;
 					break;
@@ -282,7 +287,8 @@ int proc_exec(struct proc_plan *plan, char *errbuf, size_t errlen)
 		}
 		env = extra;
 	}
-	/* Nothing of ours may reach the container: everything above the passed fds closes on exec. */
+	/* Nothing of ours may reach the container: everything above the passed fds closes on exec.
+	 */
 	if (syscall(SYS_close_range, first, ~0U, CLOSE_RANGE_CLOEXEC) < 0) {
 		for (int fd = (int)first; fd < 65536; fd++)
 			fcntl(fd, F_SETFD, FD_CLOEXEC);

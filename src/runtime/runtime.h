@@ -12,23 +12,23 @@
 #include "oci/oci.h"
 
 struct runtime_ctx {
-	const char *state_root;  /* --root, e.g. /run/berth-runtime */
+	const char *state_root;	 /* --root, e.g. /run/berth-runtime */
 	const char *cgroup_root; /* "/sys/fs/cgroup" unless testing */
-	bool systemd_cgroup;     /* cgroupsPath is "slice:prefix:name" */
+	bool systemd_cgroup;	 /* cgroupsPath is "slice:prefix:name" */
 	bool debug;
 };
 
 struct runtime_create_opts {
 	const char *id;
-	const char *bundle;         /* directory holding config.json */
+	const char *bundle;	    /* directory holding config.json */
 	const char *config_path;    /* default: <bundle>/config.json */
 	const char *console_socket; /* unix socket that receives the pty master */
 	const char *pid_file;
-	int preserve_fds;           /* fds 3..3+n-1 pass into the container */
-	bool detach;                /* run: do not wait */
+	int preserve_fds; /* fds 3..3+n-1 pass into the container */
+	bool detach;	  /* run: do not wait */
 	bool no_pivot;
 	bool no_new_keyring;
-	bool keep;                  /* run: do not delete after exit */
+	bool keep; /* run: do not delete after exit */
 };
 
 /* Is id a valid container id ([A-Za-z0-9][A-Za-z0-9_.+-]*, at most 1024 chars)? */
@@ -44,8 +44,8 @@ int runtime_start(const struct runtime_ctx *ctx, const char *id, struct error **
  * the shell would (128+signal for a killed process) in *ret_status, then
  * deletes the container.
  */
-int runtime_run(const struct runtime_ctx *ctx, const struct runtime_create_opts *o,
-		int *ret_status, struct error **err);
+int runtime_run(const struct runtime_ctx *ctx, const struct runtime_create_opts *o, int *ret_status,
+		struct error **err);
 
 /* The OCI state document: ociVersion id status pid bundle annotations ... */
 int runtime_state(const struct runtime_ctx *ctx, const char *id, json_object **ret,
@@ -61,8 +61,8 @@ int runtime_pause(const struct runtime_ctx *ctx, const char *id, struct error **
 int runtime_resume(const struct runtime_ctx *ctx, const char *id, struct error **err);
 
 /* Apply new resources to a running container (update). */
-int runtime_update(const struct runtime_ctx *ctx, const char *id,
-		   const struct oci_resources *res, struct error **err);
+int runtime_update(const struct runtime_ctx *ctx, const char *id, const struct oci_resources *res,
+		   struct error **err);
 
 /* Pids in the container's cgroup. */
 int runtime_ps(const struct runtime_ctx *ctx, const char *id, pid_t **ret, size_t *n,

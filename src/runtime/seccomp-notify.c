@@ -21,12 +21,12 @@ int seccomp_connect_listener(const struct oci_seccomp *sc, struct error **err)
 	strcpy(sa.sun_path, sc->listener_path);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
-		return error_set(err, -errno, "connect to seccomp listener '%s'", sc->listener_path);
+		return error_set(err, -errno, "connect to seccomp listener '%s'",
+				 sc->listener_path);
 	return TAKE_FD(fd);
 }
 
-int seccomp_send_listener(const struct proc_plan *plan, int listener, char *errbuf,
-			  size_t errlen)
+int seccomp_send_listener(const struct proc_plan *plan, int listener, char *errbuf, size_t errlen)
 {
 	const struct oci_seccomp *sc = plan->seccomp_cfg;
 	_cleanup_json_ json_object *o = NULL;

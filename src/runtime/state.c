@@ -77,7 +77,7 @@ int rt_state_load(const struct runtime_ctx *ctx, const char *id, struct rt_state
 	s = xnew0(struct rt_state, 1);
 	s->id = xstrdup(id);
 #define GETS(name, field)                                                                          \
-	if (json_object_object_get_ex(o, name, &v) && json_object_is_type(v, json_type_string))   \
+	if (json_object_object_get_ex(o, name, &v) && json_object_is_type(v, json_type_string))    \
 		s->field = xstrdup(json_object_get_string(v));
 	GETS("bundle", bundle);
 	GETS("rootfs", rootfs);
@@ -123,8 +123,9 @@ uint64_t proc_start_time(pid_t pid, bool *zombie)
 		return 0;
 	/* fields after ')': state(3) ppid pgrp session tty tpgid flags minflt cminflt majflt
 	 * cmajflt utime stime cutime cstime priority nice num_threads itrealvalue starttime(22) */
-	if (sscanf(p + 2, "%c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d "
-			  "%*d %llu",
+	if (sscanf(p + 2,
+		   "%c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d "
+		   "%*d %llu",
 		   &st, &start) != 2)
 		return 0;
 	if (zombie)

@@ -65,8 +65,8 @@ int sync_send_fd(int fd, int type, int passfd)
 	struct sync_msg m = {.type = type};
 	char buf[CMSG_SPACE(sizeof(int))];
 	struct iovec iov = {.iov_base = &m, .iov_len = sizeof(m)};
-	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = buf,
-			    .msg_controllen = sizeof(buf)};
+	struct msghdr mh = {
+	    .msg_iov = &iov, .msg_iovlen = 1, .msg_control = buf, .msg_controllen = sizeof(buf)};
 	struct cmsghdr *c;
 
 	memset(buf, 0, sizeof(buf));
@@ -82,8 +82,8 @@ int sync_recv(int fd, struct sync_msg *m, int *ret_fd)
 {
 	char buf[CMSG_SPACE(sizeof(int))];
 	struct iovec iov = {.iov_base = m, .iov_len = sizeof(*m)};
-	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = buf,
-			    .msg_controllen = sizeof(buf)};
+	struct msghdr mh = {
+	    .msg_iov = &iov, .msg_iovlen = 1, .msg_control = buf, .msg_controllen = sizeof(buf)};
 	struct cmsghdr *c;
 	ssize_t n;
 
@@ -116,8 +116,9 @@ int sync_recv(int fd, struct sync_msg *m, int *ret_fd)
 bool runtime_id_valid(const char *id)
 {
 	size_t n = id ? strlen(id) : 0;
-	if (n == 0 || n > 1024 || !((id[0] >= 'a' && id[0] <= 'z') || (id[0] >= 'A' && id[0] <= 'Z') ||
-				     (id[0] >= '0' && id[0] <= '9')))
+	if (n == 0 || n > 1024 ||
+	    !((id[0] >= 'a' && id[0] <= 'z') || (id[0] >= 'A' && id[0] <= 'Z') ||
+	      (id[0] >= '0' && id[0] <= '9')))
 		return false;
 	for (const char *p = id; *p; p++)
 		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||

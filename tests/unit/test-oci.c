@@ -47,7 +47,8 @@ static void test_wrong_type_names_field(void)
 {
 	struct oci_spec *s = NULL;
 	_cleanup_free_ char *msg = NULL;
-	CHECK(parse("{" MIN ",\"process\":{\"cwd\":\"/\",\"args\":[\"a\"],\"user\":{\"uid\":\"x\"}}}",
+	CHECK(parse("{" MIN
+		    ",\"process\":{\"cwd\":\"/\",\"args\":[\"a\"],\"user\":{\"uid\":\"x\"}}}",
 		    &s, &msg) == -EINVAL);
 	CHECK(msg && strstr(msg, "process.user.uid"));
 	oci_spec_free(s);
@@ -73,7 +74,8 @@ static void test_negative_uid(void)
 	s = NULL;
 	free(msg);
 	msg = NULL;
-	CHECK(parse("{" MIN ",\"process\":{\"cwd\":\"/\",\"args\":[\"a\"],\"user\":{\"uid\":4294967296}}}",
+	CHECK(parse("{" MIN
+		    ",\"process\":{\"cwd\":\"/\",\"args\":[\"a\"],\"user\":{\"uid\":4294967296}}}",
 		    &s, &msg) < 0);
 	oci_spec_free(s);
 }
@@ -94,26 +96,26 @@ static void test_contradictions(void)
 		const char *json;
 		const char *needle;
 	} cases[] = {
-		{"{" MIN ",\"linux\":{\"namespaces\":[{\"type\":\"pid\"},{\"type\":\"pid\"}]}}",
-		 "duplicate"},
-		{"{" MIN ",\"linux\":{\"namespaces\":[{\"type\":\"bogus\"}]}}", "bogus"},
-		{"{" MIN ",\"hostname\":\"x\"}", "hostname"},
-		{"{" MIN ",\"linux\":{\"uidMappings\":[{\"containerID\":0,\"hostID\":1,\"size\":1}]}}",
-		 "uidMappings"},
-		{"{" MIN ",\"linux\":{\"sysctl\":{\"net.ipv4.ip_forward\":\"1\"}}}", "network"},
-		{"{" MIN ",\"process\":{\"cwd\":\"rel\",\"args\":[\"a\"]}}", "process.cwd"},
-		{"{" MIN ",\"process\":{\"cwd\":\"/\",\"args\":[]}}", "process.args"},
-		{"{" MIN ",\"process\":{\"cwd\":\"/\",\"args\":[\"a\"],\"rlimits\":[{\"type\":"
-		 "\"RLIMIT_BOGUS\",\"hard\":1,\"soft\":1}]}}",
-		 "RLIMIT_BOGUS"},
-		{"{" MIN ",\"process\":{\"cwd\":\"/\",\"args\":[\"a\"],\"rlimits\":[{\"type\":"
-		 "\"RLIMIT_NOFILE\",\"hard\":1,\"soft\":2}]}}",
-		 "soft"},
-		{"{" MIN ",\"process\":{\"cwd\":\"/\",\"args\":[\"a\"],\"oomScoreAdj\":5000}}",
-		 "oomScoreAdj"},
-		{"{\"ociVersion\":\"2.0.0\",\"root\":{\"path\":\"r\"}}", "ociVersion"},
-		{"{" MIN ",\"linux\":{\"devices\":[{\"type\":\"q\",\"path\":\"/dev/x\"}]}}",
-		 "devices[0].type"},
+	    {"{" MIN ",\"linux\":{\"namespaces\":[{\"type\":\"pid\"},{\"type\":\"pid\"}]}}",
+	     "duplicate"},
+	    {"{" MIN ",\"linux\":{\"namespaces\":[{\"type\":\"bogus\"}]}}", "bogus"},
+	    {"{" MIN ",\"hostname\":\"x\"}", "hostname"},
+	    {"{" MIN ",\"linux\":{\"uidMappings\":[{\"containerID\":0,\"hostID\":1,\"size\":1}]}}",
+	     "uidMappings"},
+	    {"{" MIN ",\"linux\":{\"sysctl\":{\"net.ipv4.ip_forward\":\"1\"}}}", "network"},
+	    {"{" MIN ",\"process\":{\"cwd\":\"rel\",\"args\":[\"a\"]}}", "process.cwd"},
+	    {"{" MIN ",\"process\":{\"cwd\":\"/\",\"args\":[]}}", "process.args"},
+	    {"{" MIN ",\"process\":{\"cwd\":\"/\",\"args\":[\"a\"],\"rlimits\":[{\"type\":"
+	     "\"RLIMIT_BOGUS\",\"hard\":1,\"soft\":1}]}}",
+	     "RLIMIT_BOGUS"},
+	    {"{" MIN ",\"process\":{\"cwd\":\"/\",\"args\":[\"a\"],\"rlimits\":[{\"type\":"
+	     "\"RLIMIT_NOFILE\",\"hard\":1,\"soft\":2}]}}",
+	     "soft"},
+	    {"{" MIN ",\"process\":{\"cwd\":\"/\",\"args\":[\"a\"],\"oomScoreAdj\":5000}}",
+	     "oomScoreAdj"},
+	    {"{\"ociVersion\":\"2.0.0\",\"root\":{\"path\":\"r\"}}", "ociVersion"},
+	    {"{" MIN ",\"linux\":{\"devices\":[{\"type\":\"q\",\"path\":\"/dev/x\"}]}}",
+	     "devices[0].type"},
 	};
 	for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
 		struct oci_spec *s = NULL;

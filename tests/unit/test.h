@@ -36,8 +36,8 @@ static int tests_passed_ = 0, tests_failed_ = 0;
 	do {                                                                                       \
 		long long a_ = (long long)(a), b_ = (long long)(b);                                \
 		if (a_ != b_) {                                                                    \
-			fprintf(stderr, "  %s:%d: %s == %lld, expected %lld\n", __FILE__, __LINE__, \
-				#a, a_, b_);                                                       \
+			fprintf(stderr, "  %s:%d: %s == %lld, expected %lld\n", __FILE__,          \
+				__LINE__, #a, a_, b_);                                             \
 			test_failures_++;                                                          \
 		}                                                                                  \
 	} while (0)

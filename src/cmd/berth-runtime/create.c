@@ -7,17 +7,17 @@
 static int parse_create(int argc, char **argv, struct runtime_create_opts *o, bool run)
 {
 	static const struct option opts[] = {
-		{"bundle", required_argument, NULL, 'b'},
-		{"console-socket", required_argument, NULL, 'c'},
-		{"pid-file", required_argument, NULL, 'p'},
-		{"no-pivot", no_argument, NULL, 'P'},
-		{"no-new-keyring", no_argument, NULL, 'k'},
-		{"preserve-fds", required_argument, NULL, 'f'},
-		{"detach", no_argument, NULL, 'd'},
-		{"keep", no_argument, NULL, 'K'},
-		{"config", required_argument, NULL, 'C'},
-		{"no-subreaper", no_argument, NULL, 'S'},
-		{NULL, 0, NULL, 0},
+	    {"bundle", required_argument, NULL, 'b'},
+	    {"console-socket", required_argument, NULL, 'c'},
+	    {"pid-file", required_argument, NULL, 'p'},
+	    {"no-pivot", no_argument, NULL, 'P'},
+	    {"no-new-keyring", no_argument, NULL, 'k'},
+	    {"preserve-fds", required_argument, NULL, 'f'},
+	    {"detach", no_argument, NULL, 'd'},
+	    {"keep", no_argument, NULL, 'K'},
+	    {"config", required_argument, NULL, 'C'},
+	    {"no-subreaper", no_argument, NULL, 'S'},
+	    {NULL, 0, NULL, 0},
 	};
 	int c;
 

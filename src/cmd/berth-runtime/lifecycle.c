@@ -23,15 +23,15 @@ static const struct {
 	const char *name;
 	int sig;
 } signals[] = {
-	{"HUP", SIGHUP},   {"INT", SIGINT},	{"QUIT", SIGQUIT}, {"ILL", SIGILL},
-	{"TRAP", SIGTRAP}, {"ABRT", SIGABRT},	{"IOT", SIGIOT},   {"BUS", SIGBUS},
-	{"FPE", SIGFPE},   {"KILL", SIGKILL},	{"USR1", SIGUSR1}, {"SEGV", SIGSEGV},
-	{"USR2", SIGUSR2}, {"PIPE", SIGPIPE},	{"ALRM", SIGALRM}, {"TERM", SIGTERM},
-	{"STKFLT", SIGSTKFLT}, {"CHLD", SIGCHLD}, {"CONT", SIGCONT}, {"STOP", SIGSTOP},
-	{"TSTP", SIGTSTP}, {"TTIN", SIGTTIN},	{"TTOU", SIGTTOU}, {"URG", SIGURG},
-	{"XCPU", SIGXCPU}, {"XFSZ", SIGXFSZ},	{"VTALRM", SIGVTALRM}, {"PROF", SIGPROF},
-	{"WINCH", SIGWINCH}, {"IO", SIGIO},	{"POLL", SIGPOLL}, {"PWR", SIGPWR},
-	{"SYS", SIGSYS},
+    {"HUP", SIGHUP},	   {"INT", SIGINT},   {"QUIT", SIGQUIT},     {"ILL", SIGILL},
+    {"TRAP", SIGTRAP},	   {"ABRT", SIGABRT}, {"IOT", SIGIOT},	     {"BUS", SIGBUS},
+    {"FPE", SIGFPE},	   {"KILL", SIGKILL}, {"USR1", SIGUSR1},     {"SEGV", SIGSEGV},
+    {"USR2", SIGUSR2},	   {"PIPE", SIGPIPE}, {"ALRM", SIGALRM},     {"TERM", SIGTERM},
+    {"STKFLT", SIGSTKFLT}, {"CHLD", SIGCHLD}, {"CONT", SIGCONT},     {"STOP", SIGSTOP},
+    {"TSTP", SIGTSTP},	   {"TTIN", SIGTTIN}, {"TTOU", SIGTTOU},     {"URG", SIGURG},
+    {"XCPU", SIGXCPU},	   {"XFSZ", SIGXFSZ}, {"VTALRM", SIGVTALRM}, {"PROF", SIGPROF},
+    {"WINCH", SIGWINCH},   {"IO", SIGIO},     {"POLL", SIGPOLL},     {"PWR", SIGPWR},
+    {"SYS", SIGSYS},
 };
 
 int parse_signal(const char *s)
@@ -55,8 +55,7 @@ int parse_signal(const char *s)
 static int no_options(int argc, char **argv)
 {
 	optind = 1;
-	return getopt_long_only(argc, argv, "", (struct option[]){{NULL, 0, NULL, 0}}, NULL) !=
-	       -1;
+	return getopt_long_only(argc, argv, "", (struct option[]){{NULL, 0, NULL, 0}}, NULL) != -1;
 }
 
 int cmd_state(const struct runtime_ctx *ctx, int argc, char **argv, char **envp)
@@ -69,7 +68,7 @@ int cmd_state(const struct runtime_ctx *ctx, int argc, char **argv, char **envp)
 	if (runtime_state(ctx, id, &o, &err) < 0)
 		return fail(err);
 	puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
-						       JSON_C_TO_STRING_NOSLASHESCAPE));
+						   JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(o);
 	return 0;
 }
@@ -77,9 +76,9 @@ int cmd_state(const struct runtime_ctx *ctx, int argc, char **argv, char **envp)
 int cmd_kill(const struct runtime_ctx *ctx, int argc, char **argv, char **envp)
 {
 	static const struct option opts[] = {
-		{"all", no_argument, NULL, 'a'},
-		{"pid", required_argument, NULL, 'p'},
-		{NULL, 0, NULL, 0},
+	    {"all", no_argument, NULL, 'a'},
+	    {"pid", required_argument, NULL, 'p'},
+	    {NULL, 0, NULL, 0},
 	};
 	struct error *err = NULL;
 	bool all = false;
@@ -108,8 +107,8 @@ int cmd_kill(const struct runtime_ctx *ctx, int argc, char **argv, char **envp)
 int cmd_delete(const struct runtime_ctx *ctx, int argc, char **argv, char **envp)
 {
 	static const struct option opts[] = {
-		{"force", no_argument, NULL, 'f'},
-		{NULL, 0, NULL, 0},
+	    {"force", no_argument, NULL, 'f'},
+	    {NULL, 0, NULL, 0},
 	};
 	struct error *err = NULL;
 	bool force = false;
@@ -133,9 +132,9 @@ int cmd_delete(const struct runtime_ctx *ctx, int argc, char **argv, char **envp
 static int parse_format(int argc, char **argv, bool *json, bool *quiet)
 {
 	static const struct option opts[] = {
-		{"format", required_argument, NULL, 'f'},
-		{"quiet", no_argument, NULL, 'q'},
-		{NULL, 0, NULL, 0},
+	    {"format", required_argument, NULL, 'f'},
+	    {"quiet", no_argument, NULL, 'q'},
+	    {NULL, 0, NULL, 0},
 	};
 	int c;
 	optind = 1;
@@ -166,7 +165,7 @@ int cmd_list(const struct runtime_ctx *ctx, int argc, char **argv, char **envp)
 		return fail(err);
 	if (json) {
 		puts(json_object_to_json_string_ext(a, JSON_C_TO_STRING_PLAIN |
-							       JSON_C_TO_STRING_NOSLASHESCAPE));
+							   JSON_C_TO_STRING_NOSLASHESCAPE));
 	} else {
 		if (!quiet)
 			printf("%-12s %-8s %-10s %-40s %-30s %s\n", "ID", "PID", "STATUS", "BUNDLE",
@@ -177,8 +176,8 @@ int cmd_list(const struct runtime_ctx *ctx, int argc, char **argv, char **envp)
 			const char *keys[] = {"id", "pid", "status", "bundle", "created"};
 			for (int k = 0; k < 5; k++)
 				f[k] = json_object_object_get_ex(s, keys[k], &v)
-					       ? json_object_get_string(v)
-					       : "";
+					   ? json_object_get_string(v)
+					   : "";
 			if (quiet)
 				puts(f[0]);
 			else
@@ -312,18 +311,18 @@ static int opt_u64(const char *s, struct opt_u64 *o, const char *name)
 int cmd_update(const struct runtime_ctx *ctx, int argc, char **argv, char **envp)
 {
 	static const struct option opts[] = {
-		{"resources", required_argument, NULL, 'r'},
-		{"memory", required_argument, NULL, 'm'},
-		{"memory-reservation", required_argument, NULL, 'M'},
-		{"memory-swap", required_argument, NULL, 's'},
-		{"cpu-shares", required_argument, NULL, 'S'},
-		{"cpu-quota", required_argument, NULL, 'q'},
-		{"cpu-period", required_argument, NULL, 'P'},
-		{"cpuset-cpus", required_argument, NULL, 'c'},
-		{"cpuset-mems", required_argument, NULL, 'e'},
-		{"pids-limit", required_argument, NULL, 'p'},
-		{"blkio-weight", required_argument, NULL, 'w'},
-		{NULL, 0, NULL, 0},
+	    {"resources", required_argument, NULL, 'r'},
+	    {"memory", required_argument, NULL, 'm'},
+	    {"memory-reservation", required_argument, NULL, 'M'},
+	    {"memory-swap", required_argument, NULL, 's'},
+	    {"cpu-shares", required_argument, NULL, 'S'},
+	    {"cpu-quota", required_argument, NULL, 'q'},
+	    {"cpu-period", required_argument, NULL, 'P'},
+	    {"cpuset-cpus", required_argument, NULL, 'c'},
+	    {"cpuset-mems", required_argument, NULL, 'e'},
+	    {"pids-limit", required_argument, NULL, 'p'},
+	    {"blkio-weight", required_argument, NULL, 'w'},
+	    {NULL, 0, NULL, 0},
 	};
 	struct error *err = NULL;
 	struct oci_resources res = {0};
@@ -392,8 +391,9 @@ int cmd_update(const struct runtime_ctx *ctx, int argc, char **argv, char **envp
 		_cleanup_free_ char *buf = NULL, *doc = NULL;
 		_cleanup_json_ json_object *o = NULL;
 		size_t len;
-		int k = streq(resources, "-") ? read_file_at(AT_FDCWD, "/dev/stdin", 1 << 20, &buf, &len)
-					      : read_file_at(AT_FDCWD, resources, 1 << 20, &buf, &len);
+		int k = streq(resources, "-")
+			    ? read_file_at(AT_FDCWD, "/dev/stdin", 1 << 20, &buf, &len)
+			    : read_file_at(AT_FDCWD, resources, 1 << 20, &buf, &len);
 		if (k < 0)
 			return usage_error("read '%s': %s", resources, strerror(-k));
 		doc = xasprintf("{\"ociVersion\":\"1.0.0\",\"root\":{\"path\":\"/\"},"
@@ -418,9 +418,9 @@ int cmd_update(const struct runtime_ctx *ctx, int argc, char **argv, char **envp
 int cmd_events(const struct runtime_ctx *ctx, int argc, char **argv, char **envp)
 {
 	static const struct option opts[] = {
-		{"stats", no_argument, NULL, 's'},
-		{"interval", required_argument, NULL, 'i'},
-		{NULL, 0, NULL, 0},
+	    {"stats", no_argument, NULL, 's'},
+	    {"interval", required_argument, NULL, 'i'},
+	    {NULL, 0, NULL, 0},
 	};
 	struct error *err = NULL;
 	bool stats = false;

@@ -13,21 +13,21 @@
 #define BERTH_VERSION "0.1.0"
 
 static const struct command commands[] = {
-	{"create", cmd_create, "create a container"},
-	{"start", cmd_start, "start a created container"},
-	{"run", cmd_run, "create and start a container"},
-	{"state", cmd_state, "print the state of a container"},
-	{"kill", cmd_kill, "send a signal to the container's init"},
-	{"delete", cmd_delete, "delete a container"},
-	{"exec", cmd_exec, "run a process in a container"},
-	{"ps", cmd_ps, "list the processes of a container"},
-	{"list", cmd_list, "list containers"},
-	{"pause", cmd_pause, "freeze every process of a container"},
-	{"resume", cmd_resume, "thaw a paused container"},
-	{"update", cmd_update, "change a container's resources"},
-	{"events", cmd_events, "print container statistics"},
-	{"spec", cmd_spec, "write a default config.json"},
-	{"features", cmd_features, "print what this runtime supports"},
+    {"create", cmd_create, "create a container"},
+    {"start", cmd_start, "start a created container"},
+    {"run", cmd_run, "create and start a container"},
+    {"state", cmd_state, "print the state of a container"},
+    {"kill", cmd_kill, "send a signal to the container's init"},
+    {"delete", cmd_delete, "delete a container"},
+    {"exec", cmd_exec, "run a process in a container"},
+    {"ps", cmd_ps, "list the processes of a container"},
+    {"list", cmd_list, "list containers"},
+    {"pause", cmd_pause, "freeze every process of a container"},
+    {"resume", cmd_resume, "thaw a paused container"},
+    {"update", cmd_update, "change a container's resources"},
+    {"events", cmd_events, "print container statistics"},
+    {"spec", cmd_spec, "write a default config.json"},
+    {"features", cmd_features, "print what this runtime supports"},
 };
 
 static int log_fd_opened = -1;
@@ -75,18 +75,18 @@ static void usage(FILE *f)
 int main(int argc, char **argv, char **envp)
 {
 	static const struct option opts[] = {
-		{"root", required_argument, NULL, 'r'},
-		{"log", required_argument, NULL, 'l'},
-		{"log-format", required_argument, NULL, 'f'},
-		{"log-level", required_argument, NULL, 'L'},
-		{"debug", no_argument, NULL, 'd'},
-		{"systemd-cgroup", no_argument, NULL, 's'},
-		{"cgroup-manager", required_argument, NULL, 'c'},
-		{"rootless", required_argument, NULL, 'R'},
-		{"criu", required_argument, NULL, 'C'},
-		{"help", no_argument, NULL, 'h'},
-		{"version", no_argument, NULL, 'v'},
-		{NULL, 0, NULL, 0},
+	    {"root", required_argument, NULL, 'r'},
+	    {"log", required_argument, NULL, 'l'},
+	    {"log-format", required_argument, NULL, 'f'},
+	    {"log-level", required_argument, NULL, 'L'},
+	    {"debug", no_argument, NULL, 'd'},
+	    {"systemd-cgroup", no_argument, NULL, 's'},
+	    {"cgroup-manager", required_argument, NULL, 'c'},
+	    {"rootless", required_argument, NULL, 'R'},
+	    {"criu", required_argument, NULL, 'C'},
+	    {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 'v'},
+	    {NULL, 0, NULL, 0},
 	};
 	struct runtime_ctx ctx = {.state_root = "/run/berth-runtime",
 				  .cgroup_root = "/sys/fs/cgroup"};

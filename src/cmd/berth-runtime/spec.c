@@ -9,9 +9,9 @@
 int cmd_spec(const struct runtime_ctx *ctx, int argc, char **argv, char **envp)
 {
 	static const struct option opts[] = {
-		{"bundle", required_argument, NULL, 'b'},
-		{"rootless", no_argument, NULL, 'r'},
-		{NULL, 0, NULL, 0},
+	    {"bundle", required_argument, NULL, 'b'},
+	    {"rootless", no_argument, NULL, 'r'},
+	    {NULL, 0, NULL, 0},
 	};
 	const char *bundle = ".";
 	bool rootless = false;
@@ -31,7 +31,7 @@ int cmd_spec(const struct runtime_ctx *ctx, int argc, char **argv, char **envp)
 		return usage_error("File %s exists. Remove it first", path);
 	json_object *o = oci_spec_default(rootless);
 	const char *txt = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
-								    JSON_C_TO_STRING_NOSLASHESCAPE);
+								JSON_C_TO_STRING_NOSLASHESCAPE);
 	_cleanup_free_ char *withnl = xasprintf("%s\n", txt);
 	r = write_file_atomic(path, withnl, strlen(withnl), 0666 & ~0022);
 	json_object_put(o);
@@ -43,31 +43,65 @@ int cmd_spec(const struct runtime_ctx *ctx, int argc, char **argv, char **envp)
 int cmd_features(const struct runtime_ctx *ctx, int argc, char **argv, char **envp)
 {
 	static const char *const ns[] = {"cgroup", "ipc",  "mount", "network",
-					 "pid",    "time", "user",  "uts"};
-	static const char *const caps[] = {
-		"CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_FOWNER", "CAP_FSETID",
-		"CAP_KILL", "CAP_SETGID", "CAP_SETUID", "CAP_SETPCAP", "CAP_LINUX_IMMUTABLE",
-		"CAP_NET_BIND_SERVICE", "CAP_NET_BROADCAST", "CAP_NET_ADMIN", "CAP_NET_RAW",
-		"CAP_IPC_LOCK", "CAP_IPC_OWNER", "CAP_SYS_MODULE", "CAP_SYS_RAWIO", "CAP_SYS_CHROOT",
-		"CAP_SYS_PTRACE", "CAP_SYS_PACCT", "CAP_SYS_ADMIN", "CAP_SYS_BOOT", "CAP_SYS_NICE",
-		"CAP_SYS_RESOURCE", "CAP_SYS_TIME", "CAP_SYS_TTY_CONFIG", "CAP_MKNOD", "CAP_LEASE",
-		"CAP_AUDIT_WRITE", "CAP_AUDIT_CONTROL", "CAP_SETFCAP", "CAP_MAC_OVERRIDE",
-		"CAP_MAC_ADMIN", "CAP_SYSLOG", "CAP_WAKE_ALARM", "CAP_BLOCK_SUSPEND",
-		"CAP_AUDIT_READ", "CAP_PERFMON", "CAP_BPF", "CAP_CHECKPOINT_RESTORE"};
+					 "pid",	   "time", "user",  "uts"};
+	static const char *const caps[] = {"CAP_CHOWN",
+					   "CAP_DAC_OVERRIDE",
+					   "CAP_DAC_READ_SEARCH",
+					   "CAP_FOWNER",
+					   "CAP_FSETID",
+					   "CAP_KILL",
+					   "CAP_SETGID",
+					   "CAP_SETUID",
+					   "CAP_SETPCAP",
+					   "CAP_LINUX_IMMUTABLE",
+					   "CAP_NET_BIND_SERVICE",
+					   "CAP_NET_BROADCAST",
+					   "CAP_NET_ADMIN",
+					   "CAP_NET_RAW",
+					   "CAP_IPC_LOCK",
+					   "CAP_IPC_OWNER",
+					   "CAP_SYS_MODULE",
+					   "CAP_SYS_RAWIO",
+					   "CAP_SYS_CHROOT",
+					   "CAP_SYS_PTRACE",
+					   "CAP_SYS_PACCT",
+					   "CAP_SYS_ADMIN",
+					   "CAP_SYS_BOOT",
+					   "CAP_SYS_NICE",
+					   "CAP_SYS_RESOURCE",
+					   "CAP_SYS_TIME",
+					   "CAP_SYS_TTY_CONFIG",
+					   "CAP_MKNOD",
+					   "CAP_LEASE",
+					   "CAP_AUDIT_WRITE",
+					   "CAP_AUDIT_CONTROL",
+					   "CAP_SETFCAP",
+					   "CAP_MAC_OVERRIDE",
+					   "CAP_MAC_ADMIN",
+					   "CAP_SYSLOG",
+					   "CAP_WAKE_ALARM",
+					   "CAP_BLOCK_SUSPEND",
+					   "CAP_AUDIT_READ",
+					   "CAP_PERFMON",
+					   "CAP_BPF",
+					   "CAP_CHECKPOINT_RESTORE"};
 	static const char *const mount_options[] = {
-		"async", "atime", "bind", "defaults", "dev", "diratime", "dirsync", "exec",
-		"lazytime", "mand", "noatime", "nodev", "nodiratime", "noexec", "nolazytime",
-		"nomand", "norelatime", "nostrictatime", "nosuid", "nosymfollow", "private",
-		"rbind", "relatime", "remount", "ro", "rprivate", "rshared", "rslave",
-		"runbindable", "rw", "shared", "slave", "strictatime", "suid", "symfollow", "sync",
-		"unbindable", "rro", "rrw", "rnosuid", "rsuid", "rnodev", "rdev", "rnoexec",
-		"rexec", "rnodiratime", "rdiratime", "rnosymfollow", "rsymfollow"};
-	static const char *const hooks[] = {"prestart",	 "createRuntime", "createContainer",
-					    "startContainer", "poststart", "poststop"};
+	    "async",	   "atime",	 "bind",	  "defaults",	 "dev",
+	    "diratime",	   "dirsync",	 "exec",	  "lazytime",	 "mand",
+	    "noatime",	   "nodev",	 "nodiratime",	  "noexec",	 "nolazytime",
+	    "nomand",	   "norelatime", "nostrictatime", "nosuid",	 "nosymfollow",
+	    "private",	   "rbind",	 "relatime",	  "remount",	 "ro",
+	    "rprivate",	   "rshared",	 "rslave",	  "runbindable", "rw",
+	    "shared",	   "slave",	 "strictatime",	  "suid",	 "symfollow",
+	    "sync",	   "unbindable", "rro",		  "rrw",	 "rnosuid",
+	    "rsuid",	   "rnodev",	 "rdev",	  "rnoexec",	 "rexec",
+	    "rnodiratime", "rdiratime",	 "rnosymfollow",  "rsymfollow"};
+	static const char *const hooks[] = {"prestart",	      "createRuntime", "createContainer",
+					    "startContainer", "poststart",     "poststop"};
 	static const char *const actions[] = {
-		"SCMP_ACT_ALLOW", "SCMP_ACT_ERRNO", "SCMP_ACT_KILL", "SCMP_ACT_KILL_PROCESS",
-		"SCMP_ACT_KILL_THREAD", "SCMP_ACT_LOG", "SCMP_ACT_NOTIFY", "SCMP_ACT_TRACE",
-		"SCMP_ACT_TRAP"};
+	    "SCMP_ACT_ALLOW",	     "SCMP_ACT_ERRNO",	     "SCMP_ACT_KILL",
+	    "SCMP_ACT_KILL_PROCESS", "SCMP_ACT_KILL_THREAD", "SCMP_ACT_LOG",
+	    "SCMP_ACT_NOTIFY",	     "SCMP_ACT_TRACE",	     "SCMP_ACT_TRAP"};
 	static const char *const ops[] = {"SCMP_CMP_EQ", "SCMP_CMP_GE", "SCMP_CMP_GT",
 					  "SCMP_CMP_LE", "SCMP_CMP_LT", "SCMP_CMP_MASKED_EQ",
 					  "SCMP_CMP_NE"};
@@ -135,7 +169,7 @@ int cmd_features(const struct runtime_ctx *ctx, int argc, char **argv, char **en
 	json_add_str(ann, "org.opencontainers.runc.version", "berth-runtime 0.1.0");
 	json_object_object_add(o, "annotations", ann);
 	puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
-						       JSON_C_TO_STRING_NOSLASHESCAPE));
+						   JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(o);
 	return 0;
 }
