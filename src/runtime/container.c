@@ -56,6 +56,7 @@ struct create_ctx {
 	bool hook_failed; /* a prestart/createRuntime hook failed: poststop runs */
 	int pty_master;
 	char *created;
+	int *idmap_fds; /* per mount: user namespace fd for idmapped mounts, or -1 */
 };
 
 static void create_ctx_release(struct create_ctx *c)
@@ -76,6 +77,9 @@ static void create_ctx_release(struct create_ctx *c)
 	closep(&c->console_sock);
 	closep(&c->fifo_fd);
 	closep(&c->pty_master);
+	for (size_t i = 0; c->idmap_fds && c->spec && i < c->spec->n_mounts; i++)
+		closep(&c->idmap_fds[i]);
+	free(c->idmap_fds);
 }
 
 static bool ns_new(const struct oci_spec *s, enum oci_ns ns)
@@ -184,6 +188,7 @@ static int child_setup(struct create_ctx *c, char *err, size_t errlen)
 	rc.userns = c->userns_new || ns_path(s, OCI_NS_USER);
 	rc.new_mntns = ns_new(s, OCI_NS_MNT);
 	rc.no_pivot = c->o->no_pivot;
+	rc.idmap_fds = c->idmap_fds;
 	c->plan.in_userns = rc.userns;
 	r = rootfs_setup(&rc, err, errlen);
 	if (r < 0)
@@ -507,6 +512,80 @@ static void add_default_device_rules(struct oci_spec *s)
 	res->present = true;
 }
 
+static int write_id_map(pid_t pid, const char *file, const struct oci_id_mapping *m, size_t n,
+			struct error **err);
+
+/* A user namespace with the given mappings, as an fd, for mount_setattr(MOUNT_ATTR_IDMAP):
+ * a child is born in a new user namespace, its maps are written, its ns fd kept. */
+static int make_userns_fd(const struct oci_id_mapping *u, size_t nu, const struct oci_id_mapping *g,
+			  size_t ng, struct error **err)
+{
+	struct clone_args args = {.flags = CLONE_NEWUSER, .exit_signal = SIGCHLD};
+	int p[2], fd, r;
+	char path[64];
+	long pid;
+
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return error_set(err, -errno, "pipe");
+	pid = syscall(SYS_clone3, &args, sizeof(args));
+	if (pid == 0) {
+		char b;
+		close(p[1]);
+		(void)!read(p[0], &b, 1);
+		_exit(0);
+	}
+	close(p[0]);
+	if (pid < 0) {
+		close(p[1]);
+		return error_set(err, -errno, "create user namespace for an idmapped mount");
+	}
+	r = write_id_map((pid_t)pid, "uid_map", u, nu, err);
+	if (r >= 0)
+		r = write_id_map((pid_t)pid, "gid_map", g, ng, err);
+	snprintf(path, sizeof(path), "/proc/%ld/ns/user", pid);
+	fd = r < 0 ? r : open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 && r >= 0)
+		r = error_set(err, -errno, "open '%s'", path);
+	close(p[1]);
+	while (waitpid((pid_t)pid, NULL, 0) < 0 && errno == EINTR)
+		;
+	return r < 0 ? r : fd;
+}
+
+static int prepare_idmaps(struct create_ctx *c, struct error **err)
+{
+	const struct oci_spec *s = c->spec;
+	c->idmap_fds = xnew0(int, s->n_mounts + 1);
+	for (size_t i = 0; i < s->n_mounts; i++)
+		c->idmap_fds[i] = -1;
+	for (size_t i = 0; i < s->n_mounts; i++) {
+		const struct oci_mount *m = &s->mounts[i];
+		const struct oci_id_mapping *u = m->uid_mappings, *g = m->gid_mappings;
+		size_t nu = m->n_uid_mappings, ng = m->n_gid_mappings;
+		if (!mount_wants_idmap(m))
+			continue;
+		/* Without mappings of its own a mount takes the container's. */
+		if (!nu) {
+			u = s->linux.uid_mappings;
+			nu = s->linux.n_uid_mappings;
+		}
+		if (!ng) {
+			g = s->linux.gid_mappings;
+			ng = s->linux.n_gid_mappings;
+		}
+		if (!nu || !ng)
+			return error_setx(
+			    err, -EINVAL,
+			    "invalid value for 'mounts[%zu]': an idmapped mount needs uid "
+			    "and gid mappings (its own or the container's)",
+			    i);
+		c->idmap_fds[i] = make_userns_fd(u, nu, g, ng, err);
+		if (c->idmap_fds[i] < 0)
+			return error_prefix(err, c->idmap_fds[i], "mounts[%zu]", i);
+	}
+	return 0;
+}
+
 static int prepare(struct create_ctx *c, struct error **err)
 {
 	const struct runtime_ctx *ctx = c->ctx;
@@ -625,6 +704,9 @@ static int prepare(struct create_ctx *c, struct error **err)
 		if (r < 0)
 			return error_prefix(err, r, "cgroup");
 	}
+	r = prepare_idmaps(c, err);
+	if (r < 0)
+		return r;
 	c->userns_new = ns_new(c->spec, OCI_NS_USER);
 	{
 		int sp[2];

@@ -138,7 +138,11 @@ struct rootfs_ctx {
 	int devnull_fd;	    /* host /dev/null, opened before pivot_root, verified */
 	int *null_trees;    /* detached clones of the host's /dev/null mount (open_tree) */
 	size_t n_null_trees;
+	const int *idmap_fds; /* per spec mount: a user namespace fd for an idmapped mount, or -1 */
 };
+
+/* Does this mount ask for an idmapped mount ("idmap"/"ridmap" or its own mappings)? */
+bool mount_wants_idmap(const struct oci_mount *m);
 
 /* Mounts, devices, console, pivot_root, masked and read-only paths, sysctls. */
 int rootfs_setup(struct rootfs_ctx *rc, char *errbuf, size_t errlen);

@@ -182,6 +182,7 @@ struct mount_plan {
 	uint64_t attr_set, attr_clr;
 	bool tmpcopyup;
 	bool idmap;
+	bool idmap_rec;
 	char data[1024];
 };
 
@@ -192,6 +193,7 @@ static int parse_options(char **opts, struct mount_plan *mp, char *errbuf, size_
 		bool found = false;
 		if (streq(*o, "idmap") || streq(*o, "ridmap")) {
 			mp->idmap = true;
+			mp->idmap_rec = streq(*o, "ridmap");
 			continue;
 		}
 		for (size_t i = 0; i < ELEMENTSOF(mount_opts); i++) {
@@ -461,6 +463,34 @@ static int mount_cgroup(struct rootfs_ctx *rc, int rootfd, const char *dest, int
 	return 0;
 }
 
+bool mount_wants_idmap(const struct oci_mount *m)
+{
+	if (m->n_uid_mappings || m->n_gid_mappings)
+		return true;
+	for (char **o = m->options; o && *o; o++)
+		if (streq(*o, "idmap") || streq(*o, "ridmap"))
+			return true;
+	return false;
+}
+
+/* Clone the source mount detached, give it the user namespace's id mapping, and attach
+ * it on the target by fd (kernel 5.12+). */
+static int idmapped_bind(const char *src, int tfd, int usernsfd, bool recursive)
+{
+	struct mount_attr attr = {.attr_set = MOUNT_ATTR_IDMAP, .userns_fd = (uint64_t)usernsfd};
+	unsigned int rec = recursive ? AT_RECURSIVE : 0;
+	_cleanup_close_ int tree =
+	    (int)syscall(SYS_open_tree, AT_FDCWD, src, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | rec);
+	if (tree < 0)
+		return -errno;
+	if (syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH | rec, &attr, sizeof(attr)) < 0)
+		return -errno;
+	if (syscall(SYS_move_mount, tree, "", tfd, "",
+		    MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+		return -errno;
+	return 0;
+}
+
 static int do_mount(struct rootfs_ctx *rc, int rootfd, const struct oci_mount *m, char *errbuf,
 		    size_t errlen)
 {
@@ -477,9 +507,10 @@ static int do_mount(struct rootfs_ctx *rc, int rootfd, const struct oci_mount *m
 	r = parse_options(m->options, &mp, errbuf, errlen);
 	if (r < 0)
 		return r;
-	if (mp.idmap)
-		return errbuf_set(errbuf, errlen, EOPNOTSUPP, "idmapped mount '%s'", dest);
 	bind = (mp.flags & MS_BIND) || (type && streq(type, "bind"));
+	if (mount_wants_idmap(m) && !bind)
+		return errbuf_set(errbuf, errlen, EINVAL,
+				  "idmapped mount '%s': only bind mounts can be idmapped", dest);
 	if (type && (streq(type, "bind") || streq(type, "none")))
 		type = NULL;
 	r = check_proc_dest(dest, bind ? NULL : type, errbuf, errlen);
@@ -511,9 +542,16 @@ static int do_mount(struct rootfs_ctx *rc, int rootfd, const struct oci_mount *m
 
 	if (bind) {
 		unsigned long rest = mp.flags & ~(MS_BIND | MS_REC | MS_REMOUNT);
-		if (mount(src, tp, NULL, MS_BIND | (mp.flags & MS_REC), NULL) < 0)
+		int usernsfd = rc->idmap_fds ? rc->idmap_fds[m - rc->spec->mounts] : -1;
+		if (usernsfd >= 0) {
+			r = idmapped_bind(src, tfd, usernsfd, (mp.flags & MS_REC) || mp.idmap_rec);
+			if (r < 0)
+				return errbuf_set(errbuf, errlen, r, "idmapped mount '%s' on '%s'",
+						  src, dest);
+		} else if (mount(src, tp, NULL, MS_BIND | (mp.flags & MS_REC), NULL) < 0) {
 			return errbuf_set(errbuf, errlen, errno, "bind mount '%s' on '%s'", src,
 					  dest);
+		}
 		if (rest) {
 			_cleanup_close_ int nfd = open_in_root(rootfd, dest, O_PATH);
 			char np[64];

@@ -301,3 +301,38 @@ true
     assert "tmp-ok" in out
     assert "Read-only file system" in out
     assert (bundle.rootfs / "data" / "f").read_text() == "keep\n"
+
+
+def test_idmapped_bind_mount(bundle, rt, tmp_path):
+    """mounts[].uidMappings/gidMappings: an idmapped bind mount (runc's mapping semantics:
+    an on-disk id equal to containerID shows as hostID)."""
+    src = tmp_path / "idm"
+    src.mkdir()
+    (src / "f").write_text("x\n")
+    os.chown(src / "f", 0, 0)
+    m = _bind("/m", src, "rbind")
+    m["uidMappings"] = [{"containerID": 0, "hostID": 1000, "size": 10}]
+    m["gidMappings"] = [{"containerID": 0, "hostID": 2000, "size": 10}]
+    bundle.config["mounts"] += [m, _bind("/plain", src)]
+    out = sh(rt, bundle, "stat -c '%u:%g' /m/f /plain/f")
+    assert out.split() == ["1000:2000", "0:0"]
+    # the host's view is untouched
+    st = os.stat(src / "f")
+    assert (st.st_uid, st.st_gid) == (0, 0)
+
+
+def test_idmap_refused_on_non_bind(bundle, rt):
+    bundle.config["mounts"].append({"destination": "/t", "type": "tmpfs", "source": "tmpfs",
+                                    "options": ["idmap"],
+                                    "uidMappings": [{"containerID": 0, "hostID": 1, "size": 1}],
+                                    "gidMappings": [{"containerID": 0, "hostID": 1, "size": 1}]})
+    bundle.write()
+    p = rt("run", "--bundle", bundle.path, uid("idm"))
+    assert p.returncode != 0
+    assert "only bind mounts can be idmapped" in p.stderr
+
+
+def test_personality_linux32(bundle, rt):
+    bundle.config["linux"]["personality"] = {"domain": "LINUX32"}
+    out = sh(rt, bundle, "uname -m")
+    assert out.strip() in ("i686", "i386", "armv7l", "armv8l")
