@@ -14,8 +14,10 @@ endif
 
 CC ?= cc
 PKGS := json-c libseccomp libcap
-PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) libarchive sqlite3 libcrypto)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS))
+# The engine's libraries (image store, daemon, client) on top of the runtime's.
+ENGINE_PKG_LIBS := $(shell pkg-config --libs libarchive sqlite3 libcrypto) $(PKG_LIBS) -lpthread
 
 WARN := -Wall -Wextra -Werror -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 \
 	-Wshadow -Wno-unused-parameter -Wno-missing-field-initializers -Wvla -Wpointer-arith
@@ -24,7 +26,7 @@ ALL_CFLAGS := -std=gnu11 -D_GNU_SOURCE -Ulinux -Uunix $(WARN) $(CFLAGS) $(SANFLA
 	-fstack-protector-strong -D_FORTIFY_SOURCE=2 -fPIE
 ALL_LDFLAGS := $(SANFLAGS) -pie -Wl,-z,relro,-z,now $(LDFLAGS)
 
-MODULES := basic json oci runtime
+MODULES := basic json oci runtime http image shim daemon api cli
 mod_srcs = $(wildcard src/$(1)/*.c)
 mod_objs = $(patsubst src/%.c,$(B)/obj/%.o,$(call mod_srcs,$(1)))
 
@@ -34,6 +36,8 @@ LIB_oci := $(B)/lib/liboci.a
 LIB_runtime := $(B)/lib/libruntime.a
 # Link order: dependents first.
 LIBS_RUNTIME := $(LIB_runtime) $(LIB_oci) $(LIB_json) $(LIB_basic)
+LIBS_ALL := $(B)/lib/libcli.a $(B)/lib/libapi.a $(B)/lib/libdaemon.a $(B)/lib/libshim.a \
+	$(B)/lib/libimage.a $(B)/lib/libhttp.a $(LIBS_RUNTIME)
 
 RT_SRCS := $(wildcard src/cmd/berth-runtime/*.c)
 RT_OBJS := $(patsubst src/%.c,$(B)/obj/%.o,$(RT_SRCS))
@@ -43,7 +47,9 @@ UNIT_BINS := $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRCS))
 
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz-*.c)
 
-BINS := $(B)/bin/berth-runtime
+# Other binaries: src/cmd/<name>/*.c, linked against every module.
+OTHER_CMDS := $(filter-out berth-runtime,$(notdir $(wildcard src/cmd/*)))
+BINS := $(B)/bin/berth-runtime $(addprefix $(B)/bin/,$(OTHER_CMDS))
 
 .PHONY: all clean check unit fuzz format format-check
 all: $(BINS) $(UNIT_BINS)
@@ -74,10 +80,18 @@ $(B)/bin/berth-runtime: $(RT_OBJS) $(LIBS_RUNTIME)
 	@$(CC) $(ALL_LDFLAGS) -Wl,--gc-sections -o $@ $(RT_OBJS) $(LIBS_RUNTIME) $(RT_LIBS)
 	@objcopy --only-keep-debug $@ $@.debug && objcopy --strip-all --add-gnu-debuglink=$@.debug $@
 
-$(B)/tests/%: tests/unit/%.c tests/unit/test.h $(LIBS_RUNTIME)
+define OTHER_BIN
+$$(B)/bin/$(1): $$(patsubst src/%.c,$$(B)/obj/%.o,$$(wildcard src/cmd/$(1)/*.c)) $$(LIBS_ALL)
+	@mkdir -p $$(dir $$@)
+	@echo '  LD   $$@'
+	@$$(CC) $$(ALL_LDFLAGS) -o $$@ $$(filter %.o,$$^) $$(LIBS_ALL) $$(ENGINE_PKG_LIBS)
+endef
+$(foreach c,$(OTHER_CMDS),$(eval $(call OTHER_BIN,$(c))))
+
+$(B)/tests/%: tests/unit/%.c tests/unit/test.h $(LIBS_ALL)
 	@mkdir -p $(dir $@)
 	@echo '  TEST $@'
-	@$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -Itests/unit -o $@ $< $(LIBS_RUNTIME) $(PKG_LIBS)
+	@$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -Itests/unit -o $@ $< $(LIBS_ALL) $(ENGINE_PKG_LIBS)
 
 unit: $(UNIT_BINS)
 	@fail=0; for t in $(UNIT_BINS); do $$t || fail=1; done; exit $$fail
@@ -85,14 +99,14 @@ unit: $(UNIT_BINS)
 # libFuzzer targets need clang.
 FUZZ_CC ?= clang
 FUZZ_B := build-fuzz
+FUZZ_LIBS = $(patsubst $(B)/%,$(FUZZ_B)/%,$(LIBS_ALL))
 fuzz:
 	$(MAKE) B=$(FUZZ_B) CC=$(FUZZ_CC) CFLAGS="-O1 -g -fsanitize=fuzzer-no-link,address,undefined" \
-		SAN= $(FUZZ_B)/lib/libruntime.a $(FUZZ_B)/lib/liboci.a $(FUZZ_B)/lib/libjson.a $(FUZZ_B)/lib/libbasic.a
+		SAN= $(FUZZ_LIBS)
 	@mkdir -p $(FUZZ_B)/fuzz
 	for f in $(FUZZ_SRCS); do n=$$(basename $$f .c); \
 		$(FUZZ_CC) -std=gnu11 -D_GNU_SOURCE -Ulinux -Uunix -O1 -g -fsanitize=fuzzer,address,undefined -Isrc $(PKG_CFLAGS) \
-		-o $(FUZZ_B)/fuzz/$$n $$f $(FUZZ_B)/lib/libruntime.a $(FUZZ_B)/lib/liboci.a \
-		$(FUZZ_B)/lib/libjson.a $(FUZZ_B)/lib/libbasic.a $(PKG_LIBS) || exit 1; done
+		-o $(FUZZ_B)/fuzz/$$n $$f $(FUZZ_LIBS) $(ENGINE_PKG_LIBS) || exit 1; done
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

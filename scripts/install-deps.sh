@@ -6,10 +6,11 @@ set -euo pipefail
 PKGS=(
 	# build
 	build-essential pkg-config libseccomp-dev libcap-dev libjson-c-dev
+	libarchive-dev libsqlite3-dev libssl-dev
 	clang libclang-rt-14-dev clang-format git
 	# tests: images, peers, harness
 	busybox-static crun runc podman containerd
-	python3 python3-pytest jq hyperfine
+	python3 python3-pytest python3-docker docker-compose jq hyperfine sqlite3
 	procps util-linux iproute2 psmisc
 )
 
