@@ -61,6 +61,10 @@ struct create_ctx {
 
 static void create_ctx_release(struct create_ctx *c)
 {
+	for (size_t i = 0; c->idmap_fds && c->spec && i < c->spec->n_mounts; i++)
+		closep(&c->idmap_fds[i]);
+	free(c->idmap_fds);
+	c->idmap_fds = NULL;
 	oci_spec_free(c->spec);
 	free(c->config_buf);
 	free(c->bundle);
@@ -77,9 +81,6 @@ static void create_ctx_release(struct create_ctx *c)
 	closep(&c->console_sock);
 	closep(&c->fifo_fd);
 	closep(&c->pty_master);
-	for (size_t i = 0; c->idmap_fds && c->spec && i < c->spec->n_mounts; i++)
-		closep(&c->idmap_fds[i]);
-	free(c->idmap_fds);
 }
 
 static bool ns_new(const struct oci_spec *s, enum oci_ns ns)
