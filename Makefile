@@ -80,11 +80,17 @@ $(B)/bin/berth-runtime: $(RT_OBJS) $(LIBS_RUNTIME)
 	@$(CC) $(ALL_LDFLAGS) -Wl,--gc-sections -o $@ $(RT_OBJS) $(LIBS_RUNTIME) $(RT_LIBS)
 	@objcopy --only-keep-debug $@ $@.debug && objcopy --strip-all --add-gnu-debuglink=$@.debug $@
 
+# What each binary links (dependents first); others get every module.
+LIBS_berthd := $(B)/lib/libapi.a $(B)/lib/libdaemon.a $(B)/lib/libimage.a $(B)/lib/libhttp.a \
+	$(LIBS_RUNTIME)
+LIBS_berth-shim := $(B)/lib/libshim.a $(LIBS_RUNTIME)
+LIBS_berth := $(B)/lib/libcli.a $(B)/lib/libhttp.a $(LIBS_RUNTIME)
+bin_libs = $(or $(LIBS_$(1)),$(LIBS_ALL))
 define OTHER_BIN
-$$(B)/bin/$(1): $$(patsubst src/%.c,$$(B)/obj/%.o,$$(wildcard src/cmd/$(1)/*.c)) $$(LIBS_ALL)
+$$(B)/bin/$(1): $$(patsubst src/%.c,$$(B)/obj/%.o,$$(wildcard src/cmd/$(1)/*.c)) $$(call bin_libs,$(1))
 	@mkdir -p $$(dir $$@)
 	@echo '  LD   $$@'
-	@$$(CC) $$(ALL_LDFLAGS) -o $$@ $$(filter %.o,$$^) $$(LIBS_ALL) $$(ENGINE_PKG_LIBS)
+	@$$(CC) $$(ALL_LDFLAGS) -o $$@ $$(filter %.o,$$^) $$(call bin_libs,$(1)) $$(ENGINE_PKG_LIBS)
 endef
 $(foreach c,$(OTHER_CMDS),$(eval $(call OTHER_BIN,$(c))))
 

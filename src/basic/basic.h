@@ -105,6 +105,11 @@ int error_setx(struct error **err, int code, const char *fmt, ...) _printf_(3, 4
 /* Prepend "prefix: " to an existing error; returns -abs(code). */
 int error_prefix(struct error **err, int code, const char *fmt, ...) _printf_(3, 4);
 void error_free(struct error *e);
+/*
+ * The same into a fixed buffer, for code that must not allocate (a container's init
+ * after fork): "msg: strerror(code)" when code != 0. Returns -abs(code).
+ */
+int errbuf_set(char *buf, size_t len, int code, const char *fmt, ...) _printf_(4, 5);
 static inline void error_freep(struct error **e)
 {
 	error_free(*e);

@@ -74,3 +74,18 @@ void error_free(struct error *e)
 	free(e->msg);
 	free(e);
 }
+
+int errbuf_set(char *buf, size_t len, int code, const char *fmt, ...)
+{
+	va_list ap;
+	int c = code < 0 ? -code : code;
+	size_t n;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, len, fmt, ap);
+	va_end(ap);
+	n = strlen(buf);
+	if (c && n + 3 < len)
+		snprintf(buf + n, len - n, ": %s", strerror(c));
+	return -c;
+}

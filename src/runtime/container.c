@@ -625,7 +625,8 @@ static int prepare(struct create_ctx *c, struct error **err)
 		if (!c->rootfs)
 			return error_set(err, -errno, "rootfs '%s'", rootp);
 	}
-	if (c->spec->process->terminal && !o->console_socket && !(c->run && !o->detach))
+	if (c->spec->process->terminal && !o->console_socket && !o->use_console_fd &&
+	    !(c->run && !o->detach))
 		return error_setx(
 		    err, -EINVAL,
 		    "cannot allocate tty if berth-runtime will detach without setting "
@@ -677,7 +678,11 @@ static int prepare(struct create_ctx *c, struct error **err)
 		if (lf && safe_atoi(lf, &n) >= 0 && n > 0)
 			c->listen_fds = n;
 	}
-	if (o->console_socket) {
+	if (o->use_console_fd) {
+		c->console_sock = fcntl(o->console_fd, F_DUPFD_CLOEXEC, 3);
+		if (c->console_sock < 0)
+			return error_set(err, -errno, "console fd");
+	} else if (o->console_socket) {
 		c->console_sock = terminal_connect_socket(o->console_socket, err);
 		if (c->console_sock < 0)
 			return c->console_sock;

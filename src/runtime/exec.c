@@ -138,7 +138,7 @@ int runtime_exec(const struct runtime_ctx *ctx, const char *id, const struct oci
 		return error_setx(err, -EINVAL, "exec: process args must not be empty");
 	if (isempty(p->cwd) || p->cwd[0] != '/')
 		return error_setx(err, -EINVAL, "exec: cwd must be an absolute path");
-	if (p->terminal && !o->console_socket && o->detach)
+	if (p->terminal && !o->console_socket && !o->use_console_fd && o->detach)
 		return error_setx(
 		    err, -EINVAL,
 		    "cannot allocate tty if berth-runtime will detach without setting "
@@ -187,7 +187,13 @@ int runtime_exec(const struct runtime_ctx *ctx, const char *id, const struct oci
 		r = error_set(err, -errno, "join time namespace of '%s'", id);
 		goto out;
 	}
-	if (o->console_socket) {
+	if (o->use_console_fd) {
+		e.console_sock = fcntl(o->console_fd, F_DUPFD_CLOEXEC, 3);
+		if (e.console_sock < 0) {
+			r = error_set(err, -errno, "console fd");
+			goto out;
+		}
+	} else if (o->console_socket) {
 		e.console_sock = terminal_connect_socket(o->console_socket, err);
 		if (e.console_sock < 0) {
 			r = e.console_sock;

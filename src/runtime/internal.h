@@ -169,7 +169,5 @@ int send_fd(int sock, int fd, const char *name);
  * mode. *ret_status is the shell's exit status (128+signal when killed). */
 int wait_foreground(pid_t pid, int pty, int *ret_status);
 
-/* printf into a fixed buffer; returns -abs(code). */
-int errbuf_set(char *buf, size_t len, int code, const char *fmt, ...) _printf_(4, 5);
 
 #endif

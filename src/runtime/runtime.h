@@ -23,6 +23,8 @@ struct runtime_create_opts {
 	const char *bundle;	    /* directory holding config.json */
 	const char *config_path;    /* default: <bundle>/config.json */
 	const char *console_socket; /* unix socket that receives the pty master */
+	bool use_console_fd;	    /* console_fd instead of console_socket (berth-shim) */
+	int console_fd;		    /* a connected socket: the pty master goes there */
 	const char *pid_file;
 	int preserve_fds; /* fds 3..3+n-1 pass into the container */
 	bool detach;	  /* run: do not wait */
@@ -74,6 +76,8 @@ int runtime_stats(const struct runtime_ctx *ctx, const char *id, json_object **r
 
 struct runtime_exec_opts {
 	const char *console_socket;
+	bool use_console_fd; /* console_fd instead of console_socket (berth-shim) */
+	int console_fd;
 	const char *pid_file;
 	int preserve_fds;
 	bool detach;

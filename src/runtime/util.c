@@ -3,21 +3,6 @@
 
 #include "internal.h"
 
-int errbuf_set(char *buf, size_t len, int code, const char *fmt, ...)
-{
-	va_list ap;
-	int c = code < 0 ? -code : code;
-	size_t n;
-
-	va_start(ap, fmt);
-	vsnprintf(buf, len, fmt, ap);
-	va_end(ap);
-	n = strlen(buf);
-	if (c && n + 3 < len)
-		snprintf(buf + n, len - n, ": %s", strerror(c));
-	return -c;
-}
-
 int sync_send(int fd, int type, int code, const char *msg)
 {
 	struct sync_msg m = {.type = type, .code = code};

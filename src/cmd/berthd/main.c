@@ -1,0 +1,179 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* berthd: the daemon. Listens on its sockets and serves each connection on a thread. */
+#include <fcntl.h>
+#include <grp.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/file.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+#include "api/api.h"
+
+struct conn_job {
+	struct engine *e;
+	int fd;
+};
+
+static void *conn_main(void *arg)
+{
+	struct conn_job *j = arg;
+	api_serve_connection(j->e, j->fd);
+	free(j);
+	return NULL;
+}
+
+static int listen_unix(const char *path, const char *group, struct error **err)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	_cleanup_close_ int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	_cleanup_free_ char *dir = xstrdup(path);
+	char *slash = strrchr(dir, '/');
+	if (fd < 0)
+		return error_set(err, -errno, "socket");
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return error_setx(err, -ENAMETOOLONG, "socket path too long: '%s'", path);
+	if (slash && slash != dir) {
+		*slash = 0;
+		mkdir_p(dir, 0711);
+	}
+	strcpy(sa.sun_path, path);
+	unlink(path);
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		return error_set(err, -errno, "listen on '%s'", path);
+	/* 0660, group berth (like docker's group) when it exists. */
+	chmod(path, 0660);
+	{
+		struct group *g = getgrnam(group ? group : "berth");
+		if (g)
+			(void)!chown(path, 0, g->gr_gid);
+	}
+	if (listen(fd, 128) < 0)
+		return error_set(err, -errno, "listen on '%s'", path);
+	return TAKE_FD(fd);
+}
+
+static volatile sig_atomic_t stop_requested;
+static int stop_pipe[2] = {-1, -1};
+
+static void on_signal(int sig)
+{
+	stop_requested = sig;
+	(void)!write(stop_pipe[1], "x", 1);
+}
+
+int main(int argc, char **argv)
+{
+	struct daemon_config cfg;
+	struct error *err = NULL;
+	struct engine *e = NULL;
+	int fds[16], nfds = 0;
+	char *paths[16] = {NULL};
+	_cleanup_close_ int pidfd = -EBADF;
+	int rc = 0;
+
+	if (daemon_config_load(argc, argv, &cfg, &err) < 0) {
+		bool info = err->code == ECANCELED;
+		fprintf(info ? stdout : stderr, "%s%s\n", info ? "" : "berthd: ", err->msg);
+		error_free(err);
+		return info ? 0 : 1;
+	}
+	log_setup(STDERR_FILENO, cfg.debug ? LOG_LEVEL_DEBUG : LOG_LEVEL_INFO, LOG_FORMAT_TEXT);
+	signal(SIGPIPE, SIG_IGN);
+	if (pipe2(stop_pipe, O_CLOEXEC) < 0)
+		return 1;
+	{
+		struct sigaction sa = {.sa_handler = on_signal};
+		sigaction(SIGTERM, &sa, NULL);
+		sigaction(SIGINT, &sa, NULL);
+	}
+	/* One berthd per exec-root: the pid file is also a lock. */
+	mkdir_p(cfg.exec_root, 0711);
+	pidfd = open(cfg.pidfile, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (pidfd < 0 || flock(pidfd, LOCK_EX | LOCK_NB) < 0) {
+		fprintf(stderr, "berthd: pid file found, ensure berthd is not running or delete %s\n",
+			cfg.pidfile);
+		daemon_config_release(&cfg);
+		return 1;
+	}
+	{
+		char buf[32];
+		int n = snprintf(buf, sizeof(buf), "%d\n", (int)getpid());
+		(void)!ftruncate(pidfd, 0);
+		(void)!pwrite(pidfd, buf, (size_t)n, 0);
+	}
+	for (char **h = cfg.hosts; h && *h && nfds < 16; h++) {
+		const char *path = startswith(*h, "unix://") ? *h + 7 : (*h[0] == '/' ? *h : NULL);
+		int fd;
+		if (!path) {
+			fprintf(stderr, "berthd: refusing to listen on '%s': only unix sockets are "
+					"supported (TCP needs TLS, which is not implemented yet)\n",
+				*h);
+			rc = 1;
+			goto out;
+		}
+		fd = listen_unix(path, cfg.group, &err);
+		if (fd < 0) {
+			fprintf(stderr, "berthd: %s\n", err->msg);
+			error_free(err);
+			rc = 1;
+			goto out;
+		}
+		paths[nfds] = xstrdup(path);
+		fds[nfds++] = fd;
+	}
+	if (engine_open(&cfg, &e, &err) < 0) {
+		fprintf(stderr, "berthd: %s\n", err->msg);
+		error_free(err);
+		rc = 1;
+		goto out;
+	}
+	api_init();
+	log_info("berthd %s serving on %s", BERTH_VERSION, cfg.hosts[0]);
+
+	while (!stop_requested) {
+		struct pollfd p[17];
+		for (int i = 0; i < nfds; i++)
+			p[i] = (struct pollfd){.fd = fds[i], .events = POLLIN};
+		p[nfds] = (struct pollfd){.fd = stop_pipe[0], .events = POLLIN};
+		if (poll(p, (nfds_t)nfds + 1, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		for (int i = 0; i < nfds; i++) {
+			if (!(p[i].revents & POLLIN))
+				continue;
+			int c = accept4(fds[i], NULL, NULL, SOCK_CLOEXEC);
+			if (c < 0)
+				continue;
+			struct conn_job *j = xnew0(struct conn_job, 1);
+			pthread_t t;
+			pthread_attr_t at;
+			j->e = e;
+			j->fd = c;
+			pthread_attr_init(&at);
+			pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+			/* Small stacks: a connection needs little, and idle RSS is a feature. */
+			pthread_attr_setstacksize(&at, 256 * 1024);
+			if (pthread_create(&t, &at, conn_main, j) != 0) {
+				close(c);
+				free(j);
+			}
+			pthread_attr_destroy(&at);
+		}
+	}
+	log_info("berthd: shutting down");
+out:
+	for (int i = 0; i < nfds; i++) {
+		close(fds[i]);
+		unlink(paths[i]);
+		free(paths[i]);
+	}
+	engine_close(e);
+	unlink(cfg.pidfile);
+	daemon_config_release(&cfg);
+	return rc;
+}

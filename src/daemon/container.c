@@ -1,0 +1,1149 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Containers as objects: create, inspect, list, rename, remove, prune. */
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <inttypes.h>
+#include <sys/mount.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "internal.h"
+
+/* ---- time ------------------------------------------------------------------ */
+
+int64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+char *format_time_ns(int64_t ns)
+{
+	struct timespec ts;
+	if (ns <= 0)
+		return xstrdup("0001-01-01T00:00:00Z");
+	ts.tv_sec = ns / 1000000000LL;
+	ts.tv_nsec = ns % 1000000000LL;
+	return format_rfc3339(&ts);
+}
+
+char *human_duration(int64_t ns)
+{
+	int64_t s = ns / 1000000000LL, m = s / 60;
+	int64_t h = (int64_t)((double)ns / 3.6e12 + 0.5);
+	if (s < 1)
+		return xstrdup("Less than a second");
+	if (s == 1)
+		return xstrdup("1 second");
+	if (s < 60)
+		return xasprintf("%" PRId64 " seconds", s);
+	if (m == 1)
+		return xstrdup("About a minute");
+	if (m < 60)
+		return xasprintf("%" PRId64 " minutes", m);
+	if (h == 1)
+		return xstrdup("About an hour");
+	if (h < 48)
+		return xasprintf("%" PRId64 " hours", h);
+	if (h < 24 * 7 * 2)
+		return xasprintf("%" PRId64 " days", h / 24);
+	if (h < 24 * 30 * 2)
+		return xasprintf("%" PRId64 " weeks", h / 24 / 7);
+	if (h < 24 * 365 * 2)
+		return xasprintf("%" PRId64 " months", h / 24 / 30);
+	return xasprintf("%" PRId64 " years", (int64_t)((double)ns / 3.6e12) / 24 / 365);
+}
+
+/* ---- objects ---------------------------------------------------------------- */
+
+const char *cstatus_name(enum cstatus s)
+{
+	static const char *const n[] = {"created", "running",  "paused", "restarting",
+					"exited",  "removing", "dead"};
+	return n[s];
+}
+
+void container_free(struct container *c)
+{
+	if (!c)
+		return;
+	free(c->id);
+	free(c->name);
+	free(c->image);
+	free(c->image_id);
+	if (c->config)
+		json_object_put(c->config);
+	if (c->host_config)
+		json_object_put(c->host_config);
+	free(c->path);
+	strv_free(c->args);
+	free(c->error);
+	if (c->watch_fd >= 0)
+		close(c->watch_fd);
+	while (c->execs) {
+		struct exec_proc *x = c->execs;
+		c->execs = x->next;
+		free(x->id);
+		free(x->container_id);
+		free(x->dir);
+		if (x->config)
+			json_object_put(x->config);
+		if (x->process)
+			json_object_put(x->process);
+		free(x);
+	}
+	free(c);
+}
+
+char *container_dir(struct engine *e, const char *id)
+{
+	return xasprintf("%s/containers/%s", e->cfg->data_root, id);
+}
+
+char *container_rundir(struct engine *e, const char *id)
+{
+	return xasprintf("%s/containers/%s", e->cfg->exec_root, id);
+}
+
+char *container_log_path(struct engine *e, const char *id)
+{
+	return xasprintf("%s/containers/%s/%s-json.log", e->cfg->data_root, id, id);
+}
+
+struct container *container_find(struct engine *e, const char *ref)
+{
+	struct container *found = NULL;
+	size_t n;
+
+	if (isempty(ref))
+		return NULL;
+	/* exact id, then exact name, then unique id prefix (as Docker resolves) */
+	for (struct container *c = e->containers; c; c = c->next)
+		if (streq(c->id, ref))
+			return c;
+	for (struct container *c = e->containers; c; c = c->next)
+		if (streq(c->name + 1, ref[0] == '/' ? ref + 1 : ref))
+			return c;
+	n = strlen(ref);
+	for (struct container *c = e->containers; c; c = c->next)
+		if (strncmp(c->id, ref, n) == 0) {
+			if (found)
+				return NULL; /* ambiguous */
+			found = c;
+		}
+	return found;
+}
+
+static int not_found(struct error **err, const char *ref)
+{
+	return error_setx(err, -ENOENT, "No such container: %s", ref);
+}
+
+int engine_container_resolve(struct engine *e, const char *ref, char **ret_id, struct error **err)
+{
+	struct container *c;
+	int r = 0;
+	pthread_mutex_lock(&e->lock);
+	c = container_find(e, ref);
+	if (c)
+		*ret_id = xstrdup(c->id);
+	else
+		r = not_found(err, ref);
+	pthread_mutex_unlock(&e->lock);
+	return r;
+}
+
+int engine_container_tty(struct engine *e, const char *ref, bool *ret_tty, char **ret_id,
+			 struct error **err)
+{
+	struct container *c;
+	int r = 0;
+	pthread_mutex_lock(&e->lock);
+	c = container_find(e, ref);
+	if (c) {
+		*ret_tty = c->tty;
+		if (ret_id)
+			*ret_id = xstrdup(c->id);
+	} else {
+		r = not_found(err, ref);
+	}
+	pthread_mutex_unlock(&e->lock);
+	return r;
+}
+
+/* ---- create ------------------------------------------------------------------ */
+
+static const char *const adjectives[] = {
+	"admiring", "agitated", "amazing", "awesome", "blissful", "bold", "brave", "charming",
+	"clever", "cool", "dazzling", "determined", "eager", "ecstatic", "elegant", "epic",
+	"focused", "friendly", "gallant", "gifted", "happy", "hopeful", "jolly", "keen", "kind",
+	"laughing", "loving", "lucid", "modest", "nice", "nifty", "optimistic", "peaceful",
+	"practical", "quirky", "relaxed", "serene", "sharp", "stoic", "sweet", "tender", "trusting",
+	"upbeat", "vibrant", "wizardly", "youthful", "zealous", "zen",
+};
+static const char *const surnames[] = {
+	"albattani", "babbage", "banach", "bardeen", "bell", "bohr", "brahmagupta", "cannon",
+	"curie", "darwin", "dijkstra", "einstein", "euclid", "euler", "fermat", "feynman", "gauss",
+	"goldberg", "hamilton", "hopper", "hypatia", "johnson", "kepler", "knuth", "lamarr",
+	"leakey", "lovelace", "mccarthy", "meitner", "mirzakhani", "morse", "newton", "noether",
+	"pascal", "payne", "perlman", "ritchie", "shannon", "sinoussi", "tesla", "thompson",
+	"torvalds", "turing", "wozniak", "wright", "yalow", "yonath",
+};
+
+static char *random_name(struct engine *e)
+{
+	for (int tries = 0; tries < 64; tries++) {
+		uint32_t r[2];
+		if (getrandom(r, sizeof(r), 0) != sizeof(r))
+			r[0] = r[1] = (uint32_t)now_ns();
+		char *n = xasprintf("%s_%s", adjectives[r[0] % ELEMENTSOF(adjectives)],
+				    surnames[r[1] % ELEMENTSOF(surnames)]);
+		_cleanup_free_ char *slash = xasprintf("/%s", n);
+		if (!container_find(e, slash))
+			return n;
+		free(n);
+	}
+	return xasprintf("berth_%" PRId64, now_ns());
+}
+
+static char *random_id(void)
+{
+	uint8_t b[32];
+	char *s = xmalloc(65);
+	if (getrandom(b, sizeof(b), 0) != sizeof(b))
+		for (size_t i = 0; i < sizeof(b); i++)
+			b[i] = (uint8_t)(now_ns() >> (i % 8));
+	for (size_t i = 0; i < 32; i++)
+		sprintf(s + 2 * i, "%02x", b[i]);
+	/* An all-digit prefix would read as a number in some tools: Docker avoids it too. */
+	return s;
+}
+
+static bool valid_name(const char *n)
+{
+	if (!n[0] || !((n[0] >= 'a' && n[0] <= 'z') || (n[0] >= 'A' && n[0] <= 'Z') ||
+		       (n[0] >= '0' && n[0] <= '9')))
+		return false;
+	for (const char *p = n + 1; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		      (*p >= '0' && *p <= '9') || *p == '_' || *p == '.' || *p == '-'))
+			return false;
+	return strlen(n) >= 2 || true;
+}
+
+static json_object *get(json_object *o, const char *k)
+{
+	json_object *v = NULL;
+	if (o && json_object_object_get_ex(o, k, &v) && !json_object_is_type(v, json_type_null))
+		return v;
+	return NULL;
+}
+
+static const char *get_s(json_object *o, const char *k)
+{
+	json_object *v = get(o, k);
+	return v && json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
+}
+
+static int64_t get_i(json_object *o, const char *k, int64_t def)
+{
+	json_object *v = get(o, k);
+	return v ? json_object_get_int64(v) : def;
+}
+
+static bool strarray_nonempty(json_object *a)
+{
+	return a && json_object_is_type(a, json_type_array) && json_object_array_length(a) > 0;
+}
+
+/* Env merge: later entries override earlier ones with the same key. */
+static json_object *merge_env(json_object *base, json_object *over)
+{
+	json_object *out = json_object_new_array();
+	json_object *srcs[2] = {base, over};
+	for (int s = 0; s < 2; s++) {
+		if (!srcs[s] || !json_object_is_type(srcs[s], json_type_array))
+			continue;
+		for (size_t i = 0; i < json_object_array_length(srcs[s]); i++) {
+			const char *kv = json_object_get_string(json_object_array_get_idx(srcs[s], i));
+			const char *eq = kv ? strchr(kv, '=') : NULL;
+			size_t klen = eq ? (size_t)(eq - kv) : (kv ? strlen(kv) : 0);
+			bool replaced = false;
+			if (!kv)
+				continue;
+			for (size_t j = 0; j < json_object_array_length(out); j++) {
+				const char *o = json_object_get_string(json_object_array_get_idx(out, j));
+				if (strncmp(o, kv, klen) == 0 && (o[klen] == '=' || o[klen] == 0)) {
+					json_object_array_put_idx(out, j, json_object_new_string(kv));
+					replaced = true;
+					break;
+				}
+			}
+			if (!replaced)
+				json_object_array_add(out, json_object_new_string(kv));
+		}
+	}
+	return out;
+}
+
+static json_object *merge_obj(json_object *base, json_object *over)
+{
+	json_object *out = json_object_new_object();
+	if (base && json_object_is_type(base, json_type_object)) {
+		json_object_object_foreach(base, k, v)
+		{
+			json_object_object_add(out, k, json_object_get(v));
+		}
+	}
+	if (over && json_object_is_type(over, json_type_object)) {
+		json_object_object_foreach(over, k2, v2)
+		{
+			json_object_object_add(out, k2, json_object_get(v2));
+		}
+	}
+	return out;
+}
+
+static int bad(struct error **err, const char *fmt, ...) _printf_(2, 3);
+static int bad(struct error **err, const char *fmt, ...)
+{
+	char buf[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	return error_setx(err, -EINVAL, "%s", buf);
+}
+
+/* Validate HostConfig as dockerd does; fill defaults. */
+static int check_host_config(json_object *hc, struct error **err)
+{
+	const char *nm = get_s(hc, "NetworkMode");
+	json_object *rp = get(hc, "RestartPolicy");
+	const char *rpn = rp ? get_s(rp, "Name") : NULL;
+	int64_t mem = get_i(hc, "Memory", 0), swap = get_i(hc, "MemorySwap", 0);
+
+	if (mem < 0 || get_i(hc, "MemoryReservation", 0) < 0)
+		return bad(err, "invalid memory limit: must not be negative");
+	if (mem > 0 && mem < 6 * 1024 * 1024)
+		return bad(err, "Minimum memory limit allowed is 6MB");
+	if (swap > 0 && mem > 0 && swap < mem)
+		return bad(err, "Minimum memoryswap limit should be larger than memory limit, see "
+				"usage");
+	if (swap > 0 && mem == 0)
+		return bad(err, "You should always set the Memory limit when using Memoryswap limit, "
+				"see usage");
+	if (swap < -1)
+		return bad(err, "invalid memory swap limit");
+	if (get_i(hc, "NanoCpus", 0) < 0)
+		return bad(err, "invalid NanoCpus: must not be negative");
+	if (get_i(hc, "NanoCpus", 0) > 0 && (get_i(hc, "CpuQuota", 0) > 0 ||
+					     get_i(hc, "CpuPeriod", 0) > 0))
+		return bad(err, "Conflicting options: Nano CPUs and CPU Period cannot both be set");
+	if (get_i(hc, "NanoCpus", 0) > (int64_t)sysconf(_SC_NPROCESSORS_ONLN) * 1000000000LL)
+		return bad(err, "Range of CPUs is from 0.01 to %ld.00, as there are only %ld CPUs "
+				"available",
+			   sysconf(_SC_NPROCESSORS_ONLN), sysconf(_SC_NPROCESSORS_ONLN));
+	if (get_i(hc, "CpuShares", 0) < 0)
+		return bad(err, "invalid CPU shares: must not be negative");
+	if (get_i(hc, "ShmSize", 0) < 0)
+		return bad(err, "SHM size can not be less than 0");
+	if (get_i(hc, "OomScoreAdj", 0) < -1000 || get_i(hc, "OomScoreAdj", 0) > 1000)
+		return bad(err, "Invalid value %" PRId64 ", range for oom score adj is [-1000, 1000]",
+			   get_i(hc, "OomScoreAdj", 0));
+	if (nm && !streq(nm, "") && !streq(nm, "default") && !streq(nm, "bridge") &&
+	    !streq(nm, "none") && !streq(nm, "host"))
+		return error_setx(err, -ENOENT, "network %s not found", nm);
+	if (rpn && !streq(rpn, "") && !streq(rpn, "no") && !streq(rpn, "always") &&
+	    !streq(rpn, "on-failure") && !streq(rpn, "unless-stopped"))
+		return bad(err, "invalid restart policy '%s'", rpn);
+	if (rp && get_i(rp, "MaximumRetryCount", 0) < 0)
+		return bad(err, "invalid restart policy: maximum retry count cannot be negative");
+	if (rp && get_i(rp, "MaximumRetryCount", 0) > 0 && (!rpn || !streq(rpn, "on-failure")))
+		return bad(err, "invalid restart policy: maximum retry count can only be used with "
+				"'on-failure'");
+	if (rpn && !streq(rpn, "") && !streq(rpn, "no") && get(hc, "AutoRemove") &&
+	    json_object_get_boolean(get(hc, "AutoRemove")))
+		return bad(err, "conflicting options: cannot specify both --restart and --rm");
+	{
+		json_object *b = get(hc, "Binds");
+		for (size_t i = 0; b && i < json_object_array_length(b); i++) {
+			const char *s = json_object_get_string(json_object_array_get_idx(b, i));
+			if (!s || !strchr(s, ':'))
+				return bad(err, "invalid volume specification: '%s'", s ? s : "");
+			if (s[0] != '/')
+				return bad(err, "invalid volume specification: '%s': named volumes "
+						"are not supported yet",
+					   s);
+			const char *dst = strchr(s, ':') + 1;
+			if (dst[0] != '/')
+				return bad(err, "invalid volume specification: '%s': invalid mount "
+						"config: the destination must be an absolute path",
+					   s);
+		}
+	}
+	{
+		json_object *u = get(hc, "Ulimits");
+		for (size_t i = 0; u && i < json_object_array_length(u); i++) {
+			json_object *x = json_object_array_get_idx(u, i);
+			if (get_i(x, "Soft", 0) > get_i(x, "Hard", 0))
+				return bad(err, "ulimit soft limit must be less than or equal to hard "
+						"limit: %" PRId64 " > %" PRId64,
+					   get_i(x, "Soft", 0), get_i(x, "Hard", 0));
+		}
+	}
+	if (get_i(hc, "PidsLimit", 0) < -1)
+		return bad(err, "invalid PidsLimit");
+	return 0;
+}
+
+int engine_container_create(struct engine *e, const char *name, json_object *body,
+			    json_object **ret, struct error **err)
+{
+	_cleanup_(image_info_freep) struct image_info *img = NULL;
+	_cleanup_free_ char *id = NULL, *gen_name = NULL;
+	const char *image;
+	json_object *iconf, *hc_in, *cfg, *hc, *ep, *cmd, *warnings;
+	struct container *c;
+	int r;
+
+	if (!body || !json_object_is_type(body, json_type_object))
+		return bad(err, "config cannot be empty in order to create a container");
+	image = get_s(body, "Image");
+	if (isempty(image))
+		return bad(err, "config cannot be empty in order to create a container");
+	if (name && name[0] == '/')
+		name++;
+	if (name && *name && !valid_name(name))
+		return bad(err, "Invalid container name (%s), only [a-zA-Z0-9][a-zA-Z0-9_.-] are "
+				"allowed",
+			   name);
+	r = image_lookup(e->images, image, &img, err);
+	if (r < 0)
+		return r;
+	hc_in = get(body, "HostConfig");
+	hc = hc_in ? json_tokener_parse(json_object_to_json_string(hc_in))
+		   : json_object_new_object();
+	r = check_host_config(hc, err);
+	if (r < 0) {
+		json_object_put(hc);
+		return r;
+	}
+
+	/* Config: the request's fields over the image's (Docker's merge rules). */
+	iconf = img->config ? get(img->config, "config") : NULL;
+	cfg = json_tokener_parse(json_object_to_json_string(body));
+	json_object_object_del(cfg, "HostConfig");
+	json_object_object_del(cfg, "NetworkingConfig");
+	ep = get(cfg, "Entrypoint");
+	cmd = get(cfg, "Cmd");
+	if (!strarray_nonempty(ep)) {
+		json_object *iep = get(iconf, "Entrypoint");
+		json_object_object_add(cfg, "Entrypoint", iep ? json_object_get(iep) : NULL);
+		if (!strarray_nonempty(cmd)) {
+			json_object *icmd = get(iconf, "Cmd");
+			json_object_object_add(cfg, "Cmd", icmd ? json_object_get(icmd) : NULL);
+		}
+	}
+	if (ep && json_object_is_type(ep, json_type_string)) {
+		/* docker-py may send a string */
+		json_object *a = json_object_new_array();
+		json_object_array_add(a, json_object_new_string(json_object_get_string(ep)));
+		json_object_object_add(cfg, "Entrypoint", a);
+	}
+	cmd = get(cfg, "Cmd");
+	if (cmd && json_object_is_type(cmd, json_type_string)) {
+		json_object *a = json_object_new_array();
+		json_object_array_add(a, json_object_new_string(json_object_get_string(cmd)));
+		json_object_object_add(cfg, "Cmd", a);
+	}
+	if (!strarray_nonempty(get(cfg, "Entrypoint")) && !strarray_nonempty(get(cfg, "Cmd"))) {
+		json_object_put(cfg);
+		json_object_put(hc);
+		return bad(err, "no command specified");
+	}
+	json_object_object_add(cfg, "Env", merge_env(get(iconf, "Env"), get(cfg, "Env")));
+	json_object_object_add(cfg, "Labels", merge_obj(get(iconf, "Labels"), get(cfg, "Labels")));
+	json_object_object_add(cfg, "ExposedPorts",
+			       merge_obj(get(iconf, "ExposedPorts"), get(cfg, "ExposedPorts")));
+	json_object_object_add(cfg, "Volumes", merge_obj(get(iconf, "Volumes"), get(cfg, "Volumes")));
+	if (isempty(get_s(cfg, "WorkingDir")))
+		json_add_str(cfg, "WorkingDir", get_s(iconf, "WorkingDir") ? get_s(iconf, "WorkingDir")
+									: "");
+	if (isempty(get_s(cfg, "User")))
+		json_add_str(cfg, "User", get_s(iconf, "User") ? get_s(iconf, "User") : "");
+	if (isempty(get_s(cfg, "StopSignal")) && get_s(iconf, "StopSignal"))
+		json_add_str(cfg, "StopSignal", get_s(iconf, "StopSignal"));
+	json_add_str(cfg, "Image", image);
+
+	id = random_id();
+	if (isempty(get_s(cfg, "Hostname"))) {
+		char h[13];
+		snprintf(h, sizeof(h), "%.12s", id);
+		json_add_str(cfg, "Hostname", h);
+	}
+	for (const char *k = "Tty"; k; k = NULL)
+		if (!get(cfg, k))
+			json_add_bool(cfg, k, false);
+	{
+		const char *nm = get_s(hc, "NetworkMode");
+		if (!nm || streq(nm, "") || streq(nm, "default"))
+			json_add_str(hc, "NetworkMode", "bridge");
+		if (!get(hc, "LogConfig") || isempty(get_s(get(hc, "LogConfig"), "Type"))) {
+			json_object *lc = json_object_new_object();
+			json_add_str(lc, "Type", e->cfg->log_driver);
+			json_object *opts = json_object_new_object();
+			json_object *old = get(hc, "LogConfig");
+			if (old && get(old, "Config"))
+				json_object_put(opts), opts = json_object_get(get(old, "Config"));
+			json_object_object_add(lc, "Config", opts);
+			json_object_object_add(hc, "LogConfig", lc);
+		}
+		if (!get(hc, "RestartPolicy")) {
+			json_object *rp = json_object_new_object();
+			json_add_str(rp, "Name", "no");
+			json_add_int(rp, "MaximumRetryCount", 0);
+			json_object_object_add(hc, "RestartPolicy", rp);
+		}
+	}
+
+	pthread_mutex_lock(&e->lock);
+	if (name && *name) {
+		_cleanup_free_ char *slash = xasprintf("/%s", name);
+		struct container *other = NULL;
+		for (struct container *x = e->containers; x; x = x->next)
+			if (streq(x->name, slash))
+				other = x;
+		if (other) {
+			r = error_setx(err, -EEXIST,
+				       "Conflict. The container name \"/%s\" is already in use by "
+				       "container \"%s\". You have to remove (or rename) that container "
+				       "to be able to reuse that name.",
+				       name, other->id);
+			pthread_mutex_unlock(&e->lock);
+			json_object_put(cfg);
+			json_object_put(hc);
+			return r;
+		}
+	} else {
+		gen_name = random_name(e);
+		name = gen_name;
+	}
+	c = xnew0(struct container, 1);
+	c->id = TAKE_PTR(id);
+	c->name = xasprintf("/%s", name);
+	c->created_ns = now_ns();
+	c->image = xstrdup(image);
+	c->image_id = xstrdup(img->id);
+	c->config = cfg;
+	c->host_config = hc;
+	c->status = C_CREATED;
+	c->watch_fd = -1;
+	{
+		json_object *tty = get(cfg, "Tty");
+		c->tty = tty && json_object_get_boolean(tty);
+	}
+	{
+		json_object *e_ = get(cfg, "Entrypoint"), *c_ = get(cfg, "Cmd");
+		char **all = NULL;
+		for (int k = 0; k < 2; k++) {
+			json_object *a = k ? c_ : e_;
+			for (size_t i = 0; a && i < json_object_array_length(a); i++)
+				all = strv_append(all, json_object_get_string(
+							       json_object_array_get_idx(a, i)));
+		}
+		c->path = xstrdup(all && all[0] ? all[0] : "");
+		c->args = all ? strv_copy(all + 1) : strv_append(NULL, "");
+		if (!all)
+			c->args[0] = (free(c->args[0]), NULL);
+		strv_free(all);
+	}
+
+	/* The container's directory (0710, CVE-2021-41091) and its overlay dirs. */
+	{
+		_cleanup_free_ char *dir = container_dir(e, c->id);
+		_cleanup_free_ char *up = xasprintf("%s/upper", dir);
+		_cleanup_free_ char *wk = xasprintf("%s/work", dir);
+		_cleanup_free_ char *mg = xasprintf("%s/merged", dir);
+		if (mkdir(dir, 0710) < 0 || mkdir(up, 0755) < 0 || mkdir(wk, 0700) < 0 ||
+		    mkdir(mg, 0755) < 0) {
+			r = error_set(err, -errno, "create container directory");
+			rm_rf(dir);
+			pthread_mutex_unlock(&e->lock);
+			container_free(c);
+			return r;
+		}
+	}
+	r = store_save(e, c);
+	if (r < 0) {
+		_cleanup_free_ char *dir = container_dir(e, c->id);
+		rm_rf(dir);
+		pthread_mutex_unlock(&e->lock);
+		container_free(c);
+		return error_set(err, r, "save container");
+	}
+	c->next = e->containers;
+	e->containers = c;
+	{
+		json_object *attrs = json_object_new_object();
+		json_add_str(attrs, "image", image);
+		json_add_str(attrs, "name", name);
+		event_emit_locked(e, "container", "create", c->id, attrs);
+	}
+	*ret = json_object_new_object();
+	json_add_str(*ret, "Id", c->id);
+	warnings = json_object_new_array();
+	json_object_object_add(*ret, "Warnings", warnings);
+	pthread_mutex_unlock(&e->lock);
+	return 0;
+}
+
+/* ---- inspect ---------------------------------------------------------------- */
+
+json_object *container_state_json(const struct container *c)
+{
+	json_object *s = json_object_new_object();
+	const char *status = c->removing ? "removing" : cstatus_name(c->status);
+	_cleanup_free_ char *st = format_time_ns(c->started_ns);
+	_cleanup_free_ char *ft = format_time_ns(c->finished_ns);
+	json_add_str(s, "Status", status);
+	json_add_bool(s, "Running", c->status == C_RUNNING || c->status == C_PAUSED);
+	json_add_bool(s, "Paused", c->status == C_PAUSED);
+	json_add_bool(s, "Restarting", c->status == C_RESTARTING);
+	json_add_bool(s, "OOMKilled", c->oom_killed);
+	json_add_bool(s, "Dead", c->status == C_DEAD);
+	json_add_int(s, "Pid", c->status == C_RUNNING || c->status == C_PAUSED ? c->pid : 0);
+	json_add_int(s, "ExitCode", c->exit_code);
+	json_add_str(s, "Error", c->error ? c->error : "");
+	json_add_str(s, "StartedAt", st);
+	json_add_str(s, "FinishedAt", ft);
+	return s;
+}
+
+char *container_status_text(const struct container *c)
+{
+	int64_t now = now_ns();
+	if (c->removing)
+		return xstrdup("Removal In Progress");
+	switch (c->status) {
+	case C_RUNNING:
+	case C_PAUSED: {
+		_cleanup_free_ char *d = human_duration(now - c->started_ns);
+		return xasprintf("Up %s%s", d, c->status == C_PAUSED ? " (Paused)" : "");
+	}
+	case C_RESTARTING: {
+		_cleanup_free_ char *d = human_duration(now - c->finished_ns);
+		return xasprintf("Restarting (%d) %s ago", c->exit_code, d);
+	}
+	case C_EXITED: {
+		_cleanup_free_ char *d = human_duration(now - c->finished_ns);
+		return xasprintf("Exited (%d) %s ago", c->exit_code, d);
+	}
+	case C_DEAD:
+		return xstrdup("Dead");
+	case C_CREATED:
+	default:
+		return xstrdup("Created");
+	}
+}
+
+static json_object *network_settings(const struct container *c)
+{
+	json_object *ns = json_object_new_object();
+	json_add_str(ns, "Bridge", "");
+	json_add_str(ns, "SandboxID", "");
+	json_object_object_add(ns, "Ports", json_object_new_object());
+	json_add_str(ns, "SandboxKey", "");
+	json_add_str(ns, "Gateway", "");
+	json_add_str(ns, "IPAddress", "");
+	json_add_int(ns, "IPPrefixLen", 0);
+	json_add_str(ns, "MacAddress", "");
+	json_object_object_add(ns, "Networks", json_object_new_object());
+	return ns;
+}
+
+int engine_container_inspect(struct engine *e, const char *ref, json_object **ret,
+			     struct error **err)
+{
+	struct container *c;
+	json_object *o;
+
+	pthread_mutex_lock(&e->lock);
+	c = container_find(e, ref);
+	if (!c) {
+		pthread_mutex_unlock(&e->lock);
+		return not_found(err, ref);
+	}
+	o = json_object_new_object();
+	{
+		_cleanup_free_ char *created = format_time_ns(c->created_ns);
+		_cleanup_free_ char *dir = container_dir(e, c->id);
+		_cleanup_free_ char *log = container_log_path(e, c->id);
+		_cleanup_free_ char *rc = xasprintf("%s/resolv.conf", dir);
+		_cleanup_free_ char *hn = xasprintf("%s/hostname", dir);
+		_cleanup_free_ char *hs = xasprintf("%s/hosts", dir);
+		json_object *gd = json_object_new_object(), *gdd = json_object_new_object();
+		json_object *execs = json_object_new_array();
+		json_add_str(o, "Id", c->id);
+		json_add_str(o, "Created", created);
+		json_add_str(o, "Path", c->path ? c->path : "");
+		json_object_object_add(o, "Args", json_strv_new(c->args));
+		json_object_object_add(o, "State", container_state_json(c));
+		json_add_str(o, "Image", c->image_id);
+		json_add_str(o, "ResolvConfPath", rc);
+		json_add_str(o, "HostnamePath", hn);
+		json_add_str(o, "HostsPath", hs);
+		json_add_str(o, "LogPath", log);
+		json_add_str(o, "Name", c->name);
+		json_add_int(o, "RestartCount", c->restart_count);
+		json_add_str(o, "Driver", "overlay2");
+		json_add_str(o, "Platform", "linux");
+		json_add_str(o, "MountLabel", "");
+		json_add_str(o, "ProcessLabel", "");
+		json_add_str(o, "AppArmorProfile", "");
+		for (struct exec_proc *x = c->execs; x; x = x->next)
+			json_object_array_add(execs, json_object_new_string(x->id));
+		json_object_object_add(o, "ExecIDs", json_object_array_length(execs) ? execs
+										  : (json_object_put(execs), NULL));
+		json_object_object_add(o, "HostConfig", json_object_get(c->host_config));
+		_cleanup_free_ char *up = xasprintf("%s/upper", dir);
+		_cleanup_free_ char *wk = xasprintf("%s/work", dir);
+		_cleanup_free_ char *mg = xasprintf("%s/merged", dir);
+		json_add_str(gdd, "UpperDir", up);
+		json_add_str(gdd, "WorkDir", wk);
+		json_add_str(gdd, "MergedDir", mg);
+		json_add_str(gd, "Name", "overlay2");
+		json_object_object_add(gd, "Data", gdd);
+		json_object_object_add(o, "GraphDriver", gd);
+		json_object_object_add(o, "Mounts", json_object_new_array());
+		json_object_object_add(o, "Config", json_object_get(c->config));
+		json_object_object_add(o, "NetworkSettings", network_settings(c));
+	}
+	pthread_mutex_unlock(&e->lock);
+	*ret = o;
+	return 0;
+}
+
+/* ---- list ------------------------------------------------------------------- */
+
+/* Docker's filters arrive as {"name":{"x":true}} (CLI) or {"name":["x"]} (docker-py). */
+static char **filter_values(json_object *filters, const char *name)
+{
+	json_object *v;
+	char **out = NULL;
+	if (!filters || !json_object_object_get_ex(filters, name, &v))
+		return NULL;
+	if (json_object_is_type(v, json_type_array)) {
+		for (size_t i = 0; i < json_object_array_length(v); i++)
+			out = strv_append(out, json_object_get_string(json_object_array_get_idx(v, i)));
+	} else if (json_object_is_type(v, json_type_object)) {
+		json_object_object_foreach(v, k, b)
+		{
+			(void)b;
+			out = strv_append(out, k);
+		}
+	}
+	return out;
+}
+
+static bool match_label(json_object *labels, const char *want)
+{
+	_cleanup_free_ char *k = xstrdup(want);
+	char *eq = strchr(k, '=');
+	json_object *v;
+	if (eq)
+		*eq = 0;
+	if (!labels || !json_object_object_get_ex(labels, k, &v))
+		return false;
+	return !eq || streq(json_object_get_string(v), eq + 1);
+}
+
+static bool container_matches(struct engine *e, struct container *c, json_object *filters)
+{
+	static const char *const known[] = {"id", "name", "label", "status", "exited", "ancestor",
+					    "before", "since"};
+	_cleanup_strv_free_ char **ids = filter_values(filters, "id");
+	_cleanup_strv_free_ char **names = filter_values(filters, "name");
+	_cleanup_strv_free_ char **labels = filter_values(filters, "label");
+	_cleanup_strv_free_ char **status = filter_values(filters, "status");
+	_cleanup_strv_free_ char **exited = filter_values(filters, "exited");
+	_cleanup_strv_free_ char **anc = filter_values(filters, "ancestor");
+	(void)known;
+	if (ids) {
+		bool ok = false;
+		for (char **p = ids; *p; p++)
+			ok |= startswith(c->id, *p) != NULL;
+		if (!ok)
+			return false;
+	}
+	if (names) {
+		bool ok = false;
+		for (char **p = names; *p; p++) {
+			/* Docker matches names by regular expression; a substring covers the
+			 * common use. */
+			const char *want = (*p)[0] == '/' ? *p + 1 : *p;
+			ok |= strstr(c->name + 1, want) != NULL;
+		}
+		if (!ok)
+			return false;
+	}
+	for (char **p = labels; p && *p; p++)
+		if (!match_label(get(c->config, "Labels"), *p))
+			return false;
+	if (status) {
+		bool ok = false;
+		for (char **p = status; *p; p++)
+			ok |= streq(*p, cstatus_name(c->status));
+		if (!ok)
+			return false;
+	}
+	if (exited) {
+		bool ok = false;
+		for (char **p = exited; *p; p++)
+			ok |= c->status == C_EXITED && atoi(*p) == c->exit_code;
+		if (!ok)
+			return false;
+	}
+	if (anc) {
+		bool ok = false;
+		for (char **p = anc; *p; p++) {
+			_cleanup_(image_info_freep) struct image_info *img = NULL;
+			if (image_lookup(e->images, *p, &img, NULL) >= 0)
+				ok |= streq(img->id, c->image_id);
+			ok |= streq(*p, c->image);
+		}
+		if (!ok)
+			return false;
+	}
+	return true;
+}
+
+static json_object *container_summary(struct container *c)
+{
+	json_object *o = json_object_new_object(), *names = json_object_new_array();
+	_cleanup_free_ char *status = container_status_text(c);
+	_cleanup_free_ char *cmd = NULL;
+	json_object *hc = json_object_new_object();
+	json_add_str(o, "Id", c->id);
+	json_object_array_add(names, json_object_new_string(c->name));
+	json_object_object_add(o, "Names", names);
+	json_add_str(o, "Image", c->image);
+	json_add_str(o, "ImageID", c->image_id);
+	{
+		size_t len = strlen(c->path ? c->path : "") + 1;
+		for (char **a = c->args; a && *a; a++)
+			len += strlen(*a) + 1;
+		cmd = xzalloc(len + 1);
+		strcat(cmd, c->path ? c->path : "");
+		for (char **a = c->args; a && *a; a++) {
+			strcat(cmd, " ");
+			strcat(cmd, *a);
+		}
+	}
+	json_add_str(o, "Command", cmd);
+	json_add_int(o, "Created", c->created_ns / 1000000000LL);
+	json_object_object_add(o, "Ports", json_object_new_array());
+	json_object_object_add(o, "Labels", json_object_get(get(c->config, "Labels")));
+	json_add_str(o, "State", cstatus_name(c->status));
+	json_add_str(o, "Status", status);
+	json_add_str(hc, "NetworkMode", get_s(c->host_config, "NetworkMode")
+						? get_s(c->host_config, "NetworkMode")
+						: "bridge");
+	json_object_object_add(o, "HostConfig", hc);
+	{
+		json_object *ns = json_object_new_object();
+		json_object_object_add(ns, "Networks", json_object_new_object());
+		json_object_object_add(o, "NetworkSettings", ns);
+	}
+	json_object_object_add(o, "Mounts", json_object_new_array());
+	return o;
+}
+
+static int cmp_created(const void *a, const void *b)
+{
+	const struct container *x = *(struct container *const *)a;
+	const struct container *y = *(struct container *const *)b;
+	return x->created_ns < y->created_ns ? 1 : x->created_ns > y->created_ns ? -1 : 0;
+}
+
+int engine_container_list(struct engine *e, bool all, int limit, bool size, json_object *filters,
+			  json_object **ret, struct error **err)
+{
+	json_object *a = json_object_new_array();
+	struct container **v = NULL;
+	size_t n = 0;
+	int64_t before = 0, since = 0;
+	_cleanup_strv_free_ char **bef = filter_values(filters, "before");
+	_cleanup_strv_free_ char **sin = filter_values(filters, "since");
+
+	if (filters && json_object_is_type(filters, json_type_object)) {
+		json_object_object_foreach(filters, k, val)
+		{
+			(void)val;
+			if (!streq(k, "id") && !streq(k, "name") && !streq(k, "label") &&
+			    !streq(k, "status") && !streq(k, "exited") && !streq(k, "ancestor") &&
+			    !streq(k, "before") && !streq(k, "since") && !streq(k, "network") &&
+			    !streq(k, "volume") && !streq(k, "health") && !streq(k, "is-task") &&
+			    !streq(k, "expose") && !streq(k, "publish")) {
+				json_object_put(a);
+				return error_setx(err, -EINVAL, "invalid filter '%s'", k);
+			}
+		}
+	}
+	pthread_mutex_lock(&e->lock);
+	if (bef && bef[0]) {
+		struct container *b = container_find(e, bef[0]);
+		if (!b) {
+			pthread_mutex_unlock(&e->lock);
+			json_object_put(a);
+			return not_found(err, bef[0]);
+		}
+		before = b->created_ns;
+	}
+	if (sin && sin[0]) {
+		struct container *s = container_find(e, sin[0]);
+		if (!s) {
+			pthread_mutex_unlock(&e->lock);
+			json_object_put(a);
+			return not_found(err, sin[0]);
+		}
+		since = s->created_ns;
+	}
+	for (struct container *c = e->containers; c; c = c->next)
+		n++;
+	v = xnew0(struct container *, n + 1);
+	n = 0;
+	for (struct container *c = e->containers; c; c = c->next)
+		v[n++] = c;
+	qsort(v, n, sizeof(*v), cmp_created);
+	for (size_t i = 0; i < n; i++) {
+		struct container *c = v[i];
+		bool running = c->status == C_RUNNING || c->status == C_PAUSED ||
+			       c->status == C_RESTARTING;
+		if (!all && !running && limit <= 0 && !(filters && filter_values(filters, "status")))
+			continue;
+		if (before && c->created_ns >= before)
+			continue;
+		if (since && c->created_ns <= since)
+			continue;
+		if (!container_matches(e, c, filters))
+			continue;
+		if (limit > 0 && (int)json_object_array_length(a) >= limit)
+			break;
+		json_object *s = container_summary(c);
+		if (size) {
+			json_add_int(s, "SizeRw", 0);
+			json_add_int(s, "SizeRootFs", 0);
+		}
+		json_object_array_add(a, s);
+	}
+	pthread_mutex_unlock(&e->lock);
+	free(v);
+	*ret = a;
+	return 0;
+}
+
+/* ---- rename, remove, prune ------------------------------------------------------ */
+
+int engine_container_rename(struct engine *e, const char *ref, const char *name,
+			    struct error **err)
+{
+	struct container *c;
+	_cleanup_free_ char *slash = NULL, *old = NULL;
+	int r = 0;
+
+	if (name && name[0] == '/')
+		name++;
+	if (isempty(name))
+		return bad(err, "Neither old nor new names may be empty");
+	if (!valid_name(name))
+		return bad(err, "Invalid container name (%s), only [a-zA-Z0-9][a-zA-Z0-9_.-] are "
+				"allowed",
+			   name);
+	slash = xasprintf("/%s", name);
+	pthread_mutex_lock(&e->lock);
+	c = container_find(e, ref);
+	if (!c) {
+		r = not_found(err, ref);
+		goto out;
+	}
+	if (streq(c->name, slash)) {
+		r = bad(err, "Renaming a container with the same name as its current name");
+		goto out;
+	}
+	for (struct container *x = e->containers; x; x = x->next)
+		if (streq(x->name, slash)) {
+			r = error_setx(err, -EEXIST,
+				       "Conflict. The container name \"%s\" is already in use by "
+				       "container \"%s\". You have to remove (or rename) that container "
+				       "to be able to reuse that name.",
+				       slash, x->id);
+			goto out;
+		}
+	old = c->name;
+	c->name = xstrdup(slash);
+	if (store_save(e, c) < 0) {
+		free(c->name);
+		c->name = TAKE_PTR(old);
+		r = error_setx(err, -EIO, "rename: cannot save the container");
+		goto out;
+	}
+	{
+		json_object *attrs = json_object_new_object();
+		json_add_str(attrs, "name", name);
+		json_add_str(attrs, "oldName", old);
+		event_emit_locked(e, "container", "rename", c->id, attrs);
+	}
+out:
+	pthread_mutex_unlock(&e->lock);
+	return r;
+}
+
+/* With the lock held; the container is stopped. Frees it. */
+static void container_destroy_locked(struct engine *e, struct container *c)
+{
+	_cleanup_free_ char *dir = container_dir(e, c->id);
+	_cleanup_free_ char *run = container_rundir(e, c->id);
+	struct container **pp;
+
+	container_unmount(e, c);
+	rm_rf(dir);
+	rm_rf(run);
+	store_delete(e, c->id);
+	for (pp = &e->containers; *pp; pp = &(*pp)->next)
+		if (*pp == c) {
+			*pp = c->next;
+			break;
+		}
+	{
+		json_object *attrs = json_object_new_object();
+		json_add_str(attrs, "name", c->name + 1);
+		json_add_str(attrs, "image", c->image);
+		event_emit_locked(e, "container", "destroy", c->id, attrs);
+	}
+	c->removed = true;
+	pthread_cond_broadcast(&e->cond);
+	container_free(c);
+}
+
+void container_remove_locked(struct engine *e, struct container *c);
+void container_remove_locked(struct engine *e, struct container *c)
+{
+	container_destroy_locked(e, c);
+}
+
+int engine_container_remove(struct engine *e, const char *ref, bool force, bool volumes,
+			    struct error **err)
+{
+	struct container *c;
+	_cleanup_free_ char *id = NULL;
+	int r;
+
+	pthread_mutex_lock(&e->lock);
+	c = container_find(e, ref);
+	if (!c) {
+		pthread_mutex_unlock(&e->lock);
+		return not_found(err, ref);
+	}
+	if (c->removing) {
+		pthread_mutex_unlock(&e->lock);
+		return error_setx(err, -EEXIST, "removal of container %s is already in progress",
+				  ref);
+	}
+	id = xstrdup(c->id);
+	if (c->status == C_RUNNING || c->status == C_PAUSED || c->status == C_RESTARTING ||
+	    c->starting) {
+		if (!force) {
+			r = error_setx(err, -EEXIST,
+				       "cannot remove container \"%s\": container is %s: stop the "
+				       "container before removing or force remove",
+				       c->name, c->status == C_PAUSED ? "paused" : "running");
+			pthread_mutex_unlock(&e->lock);
+			return r;
+		}
+		c->removing = true;
+		pthread_mutex_unlock(&e->lock);
+		/* Force: kill and wait for the exit to be recorded. */
+		(void)engine_container_kill(e, id, "KILL", NULL);
+		{
+			json_object *w = NULL;
+			volatile bool cancel = false;
+			(void)engine_container_wait(e, id, "not-running", &cancel, &w, NULL);
+			if (w)
+				json_object_put(w);
+		}
+		pthread_mutex_lock(&e->lock);
+		c = container_find(e, id);
+		if (!c) {
+			pthread_mutex_unlock(&e->lock);
+			return 0; /* AutoRemove got there first */
+		}
+	}
+	container_destroy_locked(e, c);
+	pthread_mutex_unlock(&e->lock);
+	(void)volumes;
+	return 0;
+}
+
+int engine_container_prune(struct engine *e, json_object *filters, json_object **ret,
+			   struct error **err)
+{
+	json_object *deleted = json_object_new_array();
+	_cleanup_strv_free_ char **labels = filter_values(filters, "label");
+	_cleanup_strv_free_ char **until = filter_values(filters, "until");
+	int64_t until_ns = 0;
+
+	if (until && until[0]) {
+		int64_t v;
+		if (safe_atoi64(until[0], &v) < 0) {
+			json_object_put(deleted);
+			return bad(err, "invalid filter 'until=%s'", until[0]);
+		}
+		until_ns = v * 1000000000LL;
+	}
+	pthread_mutex_lock(&e->lock);
+	for (struct container *c = e->containers, *next; c; c = next) {
+		bool ok = true;
+		next = c->next;
+		if (c->status != C_EXITED && c->status != C_CREATED && c->status != C_DEAD)
+			continue;
+		if (c->starting || c->removing)
+			continue;
+		for (char **p = labels; p && *p; p++)
+			ok &= match_label(get(c->config, "Labels"), *p);
+		if (until_ns && c->created_ns >= until_ns)
+			ok = false;
+		if (!ok)
+			continue;
+		json_object_array_add(deleted, json_object_new_string(c->id));
+		container_destroy_locked(e, c);
+	}
+	event_emit_locked(e, "container", "prune", "", NULL);
+	pthread_mutex_unlock(&e->lock);
+	*ret = json_object_new_object();
+	json_object_object_add(*ret, "ContainersDeleted",
+			       json_object_array_length(deleted) ? deleted
+								 : (json_object_put(deleted), NULL));
+	json_add_int(*ret, "SpaceReclaimed", 0);
+	return 0;
+}
+
+int engine_image_in_use(const char *image_id, void *ud, char **ret_container, bool *ret_running)
+{
+	struct engine *e = ud;
+	int used = 0;
+	pthread_mutex_lock(&e->lock);
+	for (struct container *c = e->containers; c; c = c->next)
+		if (streq(c->image_id, image_id)) {
+			if (ret_container)
+				*ret_container = xstrdup(c->id);
+			if (ret_running)
+				*ret_running = c->status == C_RUNNING || c->status == C_PAUSED;
+			used = 1;
+			break;
+		}
+	pthread_mutex_unlock(&e->lock);
+	return used;
+}

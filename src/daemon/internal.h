@@ -1,0 +1,146 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Private to the daemon module. */
+#ifndef BERTH_DAEMON_INTERNAL_H
+#define BERTH_DAEMON_INTERNAL_H
+
+#include <sqlite3.h>
+
+#include "daemon.h"
+#include "image/image.h"
+#include "runtime/runtime.h"
+
+enum cstatus {
+	C_CREATED,
+	C_RUNNING,
+	C_PAUSED,
+	C_RESTARTING,
+	C_EXITED,
+	C_REMOVING,
+	C_DEAD,
+};
+const char *cstatus_name(enum cstatus s);
+
+struct exec_proc;
+
+struct container {
+	char *id;
+	char *name; /* "/name" */
+	int64_t created_ns;
+	char *image;    /* as given at create */
+	char *image_id; /* sha256:... */
+	json_object *config;      /* Config, merged with the image's */
+	json_object *host_config; /* HostConfig, defaults filled */
+	char *path;               /* the process: Path and Args as inspect shows them */
+	char **args;
+
+	/* state */
+	enum cstatus status;
+	bool starting;  /* a start is in progress */
+	bool stopping;  /* a stop/kill by the user: no restart */
+	bool removing;
+	bool removed;   /* gone: waiters on "removed" wake up */
+	pid_t pid;
+	pid_t shim_pid;
+	int exit_code;
+	char *error;
+	int64_t started_ns, finished_ns;
+	int restart_count;
+	bool manually_stopped; /* unless-stopped */
+	bool oom_killed;
+	uint64_t exit_gen;  /* bumps at every exit (wait next-exit) */
+	uint64_t start_gen; /* bumps at every start */
+	int watch_fd;       /* WAIT connection to the shim, -1 when none */
+	int pending_attach; /* attaches waiting for the next start */
+	int attached;       /* of those, connected to the shim */
+	bool tty;
+	struct exec_proc *execs;
+
+	struct container *next;
+};
+
+struct exec_proc {
+	char *id;
+	char *container_id;
+	json_object *config; /* the create body */
+	json_object *process; /* OCI process */
+	bool tty, open_stdin, open_stdout, open_stderr;
+	bool running, started, exited;
+	int exit_code;
+	pid_t pid;
+	char *dir; /* shim dir of the container */
+	struct exec_proc *next;
+};
+
+#define EVENT_RING 1024
+
+struct engine {
+	const struct daemon_config *cfg;
+	pthread_mutex_t lock;
+	pthread_cond_t cond; /* state changes: exits, starts, removals, events */
+	struct container *containers;
+	sqlite3 *db;
+	struct image_store *images;
+	struct runtime_ctx rt;
+	char *runtime_root;
+	char *shim_path;
+	int monitor_epfd;
+	int monitor_wake[2];
+	pthread_t monitor;
+	bool closing;
+	/* events */
+	json_object *events[EVENT_RING];
+	int64_t event_time[EVENT_RING]; /* ns */
+	uint64_t event_seq;             /* total emitted */
+	int64_t start_ns;
+	char *daemon_id;
+};
+
+/* Persistence (store.c). */
+int store_open(struct engine *e, struct error **err);
+int store_save(struct engine *e, struct container *c);
+int store_delete(struct engine *e, const char *id);
+int store_load_all(struct engine *e, struct error **err);
+
+/* Lookup with the lock held. */
+struct container *container_find(struct engine *e, const char *ref);
+/* Paths. Caller frees. */
+char *container_dir(struct engine *e, const char *id);    /* data_root/containers/<id> */
+char *container_rundir(struct engine *e, const char *id); /* exec_root/containers/<id> */
+char *container_log_path(struct engine *e, const char *id);
+void container_free(struct container *c);
+json_object *container_state_json(const struct container *c);
+/* "Up 5 seconds" ... */
+char *container_status_text(const struct container *c);
+
+/* OCI spec for a container (spec.c). rootfs is the mounted overlay. */
+int spec_build(struct engine *e, struct container *c, const char *rootfs, json_object **ret,
+	       struct error **err);
+/* An OCI process for exec from the container's spec. */
+int spec_exec_process(struct engine *e, struct container *c, json_object *body,
+		      json_object **ret, struct error **err);
+
+/* Events (events.c). With the lock held. */
+void event_emit_locked(struct engine *e, const char *type, const char *action, const char *id,
+		       json_object *attributes /* taken */);
+
+/* Lifecycle (lifecycle.c). */
+int monitor_start(struct engine *e, struct error **err);
+/* Watch a running container's shim; true when the container exited and is gone. */
+bool monitor_watch(struct engine *e, struct container *c);
+int lifecycle_reconcile(struct engine *e);
+void container_unmount(struct engine *e, struct container *c);
+
+/* Spawn a shim; reads its status line. *ret_pid is the shim's pid. */
+int shim_spawn(struct engine *e, char *const *argv, pid_t *ret_pid, struct error **err);
+/* Connect to a shim socket and send a command line. */
+int shim_connect(const char *sock, const char *line, struct error **err);
+/* One-shot request with a one-line reply. */
+int shim_request(const char *sock, const char *line, char *reply, size_t n, struct error **err);
+
+/* Time helpers. */
+int64_t now_ns(void);
+char *format_time_ns(int64_t ns); /* RFC 3339 nano, "0001-01-01T00:00:00Z" for 0 */
+/* go-units HumanDuration. */
+char *human_duration(int64_t ns);
+
+#endif

@@ -1,0 +1,393 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* attach (through the shim's socket) and logs (from the json-file log). */
+#include <fcntl.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <pthread.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include "http/http.h"
+#include "internal.h"
+
+/* ---- attach -------------------------------------------------------------------- */
+
+struct pump_in {
+	int in_fd, shim_fd;
+	const char *prefix;
+	size_t prefix_len;
+};
+
+/* stdin from the client to the shim as frames; a frame 4 at EOF. */
+static void *stdin_pump(void *arg)
+{
+	struct pump_in *p = arg;
+	char buf[8192 + 5];
+	size_t off = 0;
+	for (;;) {
+		ssize_t n;
+		if (off < p->prefix_len) {
+			/* what the HTTP layer read past the request head goes first */
+			n = (ssize_t)(p->prefix_len - off < sizeof(buf) - 5 ? p->prefix_len - off
+									       : sizeof(buf) - 5);
+			memcpy(buf + 5, p->prefix + off, (size_t)n);
+			off += (size_t)n;
+		} else {
+			n = read(p->in_fd, buf + 5, sizeof(buf) - 5);
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			uint8_t eof[5] = {4, 0, 0, 0, 0};
+			(void)send(p->shim_fd, eof, 5, MSG_NOSIGNAL);
+			break;
+		}
+		buf[0] = 0;
+		buf[1] = (char)((uint32_t)n >> 24);
+		buf[2] = (char)((uint32_t)n >> 16);
+		buf[3] = (char)((uint32_t)n >> 8);
+		buf[4] = (char)n;
+		if (send(p->shim_fd, buf, (size_t)n + 5, MSG_NOSIGNAL) < 0)
+			break;
+	}
+	return NULL;
+}
+
+static int write_out(int out_fd, bool tty, uint8_t stream, const char *data, size_t len)
+{
+	if (tty)
+		return loop_write(out_fd, data, len) < 0 ? -EPIPE : 0;
+	return stdcopy_write(out_fd, stream == 2 ? STDCOPY_STDERR : STDCOPY_STDOUT, data, len);
+}
+
+/* Read frames from the shim until exit or EOF, writing them out. */
+static int relay_frames(int shim_fd, int out_fd, bool tty, bool want_out, bool want_err)
+{
+	char hdr[5];
+	char *buf = xmalloc(65536);
+	int r = 0;
+	for (;;) {
+		ssize_t n = loop_read(shim_fd, hdr, 5);
+		uint32_t len;
+		if (n != 5)
+			break;
+		len = ((uint32_t)(uint8_t)hdr[1] << 24) | ((uint32_t)(uint8_t)hdr[2] << 16) |
+		      ((uint32_t)(uint8_t)hdr[3] << 8) | (uint32_t)(uint8_t)hdr[4];
+		if (len > 65536) {
+			r = -EBADMSG;
+			break;
+		}
+		if (loop_read(shim_fd, buf, len) != (ssize_t)len)
+			break;
+		if (hdr[0] == 9)
+			break; /* exited */
+		if ((hdr[0] == 1 && !want_out) || (hdr[0] == 2 && !want_err))
+			continue;
+		if (write_out(out_fd, tty, (uint8_t)hdr[0], buf, len) < 0) {
+			r = -EPIPE;
+			break;
+		}
+	}
+	free(buf);
+	return r;
+}
+
+static int replay_logs(struct engine *e, const char *id, bool tty, bool out, bool err_, int out_fd)
+{
+	struct logs_opts lo = {.stdout_ = out, .stderr_ = err_, .tail = -1};
+	(void)tty;
+	return engine_container_logs(e, id, &lo, out_fd, NULL, NULL);
+}
+
+int engine_container_attach(struct engine *e, const char *id, const struct attach_opts *o,
+			    int in_fd, int out_fd, struct error **err)
+{
+	struct container *c;
+	_cleanup_free_ char *sock = NULL;
+	_cleanup_close_ int fd = -EBADF;
+	bool tty, counted = false;
+	uint64_t start_gen;
+	char line[32];
+	int r = 0;
+
+	pthread_mutex_lock(&e->lock);
+	c = container_find(e, id);
+	if (!c) {
+		pthread_mutex_unlock(&e->lock);
+		return error_setx(err, -ENOENT, "No such container: %s", id);
+	}
+	tty = c->tty;
+	sock = xasprintf("%s/containers/%s/shim.sock", e->cfg->exec_root, c->id);
+	pthread_mutex_unlock(&e->lock);
+
+	if (o->logs)
+		replay_logs(e, id, tty, o->stdout_, o->stderr_, out_fd);
+	if (!o->stream)
+		return 0;
+
+	pthread_mutex_lock(&e->lock);
+	c = container_find(e, id);
+	if (!c) {
+		pthread_mutex_unlock(&e->lock);
+		return 0;
+	}
+	if (c->status != C_RUNNING && c->status != C_PAUSED) {
+		/* Not running: wait for the next start (docker run attaches first). */
+		start_gen = c->start_gen;
+		c->pending_attach++;
+		counted = true;
+		while (!e->closing) {
+			c = container_find(e, id);
+			if (!c || c->start_gen != start_gen)
+				break;
+			pthread_cond_wait(&e->cond, &e->lock);
+		}
+		if (!c || e->closing) {
+			pthread_mutex_unlock(&e->lock);
+			return 0;
+		}
+	}
+	pthread_mutex_unlock(&e->lock);
+
+	snprintf(line, sizeof(line), "ATTACH %s%s%s\n", o->stdin_ && in_fd >= 0 ? "i" : "",
+		 o->stdout_ ? "o" : "", o->stderr_ ? "e" : "");
+	fd = shim_connect(sock, line, err);
+	pthread_mutex_lock(&e->lock);
+	c = container_find(e, id);
+	if (counted && c) {
+		c->attached++;
+		pthread_cond_broadcast(&e->cond);
+	}
+	pthread_mutex_unlock(&e->lock);
+	if (fd < 0) {
+		/* It may have exited already: nothing to stream. */
+		if (err && *err) {
+			error_free(*err);
+			*err = NULL;
+		}
+		return 0;
+	}
+	if (o->stdin_ && in_fd >= 0) {
+		pthread_t t;
+		struct pump_in p = {.in_fd = in_fd, .shim_fd = fd, .prefix = o->stdin_prefix,
+				    .prefix_len = o->stdin_prefix_len};
+		if (pthread_create(&t, NULL, stdin_pump, &p) == 0) {
+			r = relay_frames(fd, out_fd, tty, o->stdout_, o->stderr_);
+			/* Unblock the stdin reader: the stream is over. */
+			shutdown(fd, SHUT_RDWR);
+			shutdown(in_fd, SHUT_RD);
+			pthread_join(t, NULL);
+			return r;
+		}
+	}
+	r = relay_frames(fd, out_fd, tty, o->stdout_, o->stderr_);
+	return r;
+}
+
+/* ---- logs ---------------------------------------------------------------------- */
+
+static int64_t parse_time(const char *s)
+{
+	struct tm tm = {0};
+	const char *p = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
+	int64_t ns = 0;
+	if (!p)
+		return 0;
+	if (*p == '.') {
+		int digits = 0;
+		p++;
+		while (*p >= '0' && *p <= '9') {
+			if (digits < 9) {
+				ns = ns * 10 + (*p - '0');
+				digits++;
+			}
+			p++;
+		}
+		while (digits++ < 9)
+			ns *= 10;
+	}
+	return (int64_t)timegm(&tm) * 1000000000LL + ns;
+}
+
+struct logline {
+	char *log;
+	size_t len;
+	int stream;
+	char *time;
+	int64_t t;
+};
+
+static bool parse_line(const char *line, struct logline *l)
+{
+	_cleanup_json_ json_object *o = json_tokener_parse(line);
+	json_object *v;
+	if (!o)
+		return false;
+	if (!json_object_object_get_ex(o, "log", &v))
+		return false;
+	l->len = (size_t)json_object_get_string_len(v);
+	l->log = xmalloc(l->len + 1);
+	memcpy(l->log, json_object_get_string(v), l->len);
+	l->stream = json_object_object_get_ex(o, "stream", &v) &&
+				    streq(json_object_get_string(v), "stderr")
+			    ? 2
+			    : 1;
+	l->time = json_object_object_get_ex(o, "time", &v) ? xstrdup(json_object_get_string(v))
+							   : xstrdup("");
+	l->t = parse_time(l->time);
+	return true;
+}
+
+static int emit_line(const struct logs_opts *o, bool tty, int out_fd, struct logline *l)
+{
+	if ((l->stream == 1 && !o->stdout_) || (l->stream == 2 && !o->stderr_))
+		return 0;
+	if (o->since_ns && l->t < o->since_ns)
+		return 0;
+	if (o->until_ns && l->t > o->until_ns)
+		return 0;
+	if (o->timestamps) {
+		_cleanup_free_ char *buf = NULL;
+		/* Docker: RFC3339Nano with a fixed 9-digit fraction, then a space. */
+		buf = xmalloc(strlen(l->time) + l->len + 2);
+		size_t tl = strlen(l->time);
+		memcpy(buf, l->time, tl);
+		buf[tl] = ' ';
+		memcpy(buf + tl + 1, l->log, l->len);
+		return write_out(out_fd, tty, (uint8_t)l->stream, buf, tl + 1 + l->len);
+	}
+	return write_out(out_fd, tty, (uint8_t)l->stream, l->log, l->len);
+}
+
+int engine_container_logs(struct engine *e, const char *id, const struct logs_opts *o,
+			  int out_fd, volatile bool *cancel, struct error **err)
+{
+	struct container *c;
+	_cleanup_free_ char *path = NULL, *cid = NULL;
+	_cleanup_fclose_ FILE *f = NULL;
+	bool tty;
+	char *line = NULL;
+	size_t cap = 0;
+	int r = 0;
+
+	pthread_mutex_lock(&e->lock);
+	c = container_find(e, id);
+	if (!c) {
+		pthread_mutex_unlock(&e->lock);
+		return error_setx(err, -ENOENT, "No such container: %s", id);
+	}
+	{
+		json_object *lc, *t;
+		if (json_object_object_get_ex(c->host_config, "LogConfig", &lc) &&
+		    json_object_object_get_ex(lc, "Type", &t) &&
+		    streq(json_object_get_string(t), "none")) {
+			pthread_mutex_unlock(&e->lock);
+			return error_setx(err, -EINVAL,
+					  "configured logging driver does not support reading");
+		}
+	}
+	tty = c->tty;
+	cid = xstrdup(c->id);
+	path = container_log_path(e, c->id);
+	pthread_mutex_unlock(&e->lock);
+
+	f = fopen(path, "re");
+	if (o->tail != 0 && f) {
+		/* tail: keep the last N lines in a ring, then emit. */
+		struct logline *ring = NULL;
+		size_t n = 0, max = o->tail > 0 ? (size_t)o->tail : 0, head = 0;
+		if (max)
+			ring = xnew0(struct logline, max);
+		while (getline(&line, &cap, f) > 0) {
+			struct logline l = {0};
+			if (!parse_line(line, &l))
+				continue;
+			if (!max) {
+				r = emit_line(o, tty, out_fd, &l);
+				free(l.log);
+				free(l.time);
+				if (r < 0)
+					break;
+				continue;
+			}
+			if (n == max) {
+				free(ring[head].log);
+				free(ring[head].time);
+			} else {
+				n++;
+			}
+			ring[head] = l;
+			head = (head + 1) % max;
+		}
+		for (size_t i = 0; max && i < n; i++) {
+			struct logline *l = &ring[(head + max - n + i) % max];
+			if (r >= 0)
+				r = emit_line(o, tty, out_fd, l);
+			free(l->log);
+			free(l->time);
+		}
+		free(ring);
+	} else if (f) {
+		fseek(f, 0, SEEK_END);
+	}
+	if (r < 0 || !o->follow) {
+		free(line);
+		return 0;
+	}
+	/* follow: poll the file while the container runs. */
+	for (;;) {
+		bool running;
+		ssize_t k;
+		if (cancel && *cancel)
+			break;
+		if (!f)
+			f = fopen(path, "re");
+		while (f && (k = getline(&line, &cap, f)) > 0) {
+			struct logline l = {0};
+			if (line[k - 1] != '\n') {
+				/* A partial line: wait for the rest. */
+				fseek(f, -k, SEEK_CUR);
+				break;
+			}
+			if (!parse_line(line, &l))
+				continue;
+			r = emit_line(o, tty, out_fd, &l);
+			free(l.log);
+			free(l.time);
+			if (r < 0)
+				goto out;
+		}
+		if (f)
+			clearerr(f);
+		pthread_mutex_lock(&e->lock);
+		c = container_find(e, cid);
+		running = c && (c->status == C_RUNNING || c->status == C_PAUSED ||
+				c->status == C_RESTARTING || c->starting);
+		pthread_mutex_unlock(&e->lock);
+		if (!running) {
+			/* one last read after the exit */
+			while (f && getline(&line, &cap, f) > 0) {
+				struct logline l = {0};
+				if (!parse_line(line, &l))
+					continue;
+				r = emit_line(o, tty, out_fd, &l);
+				free(l.log);
+				free(l.time);
+				if (r < 0)
+					break;
+			}
+			break;
+		}
+		{
+			/* A closed client shows as POLLHUP/POLLERR on the output. */
+			struct pollfd p = {.fd = out_fd, .events = 0};
+			if (poll(&p, 1, 100) > 0 && (p.revents & (POLLHUP | POLLERR)))
+				break;
+		}
+		if (o->until_ns && now_ns() > o->until_ns)
+			break;
+	}
+out:
+	free(line);
+	return 0;
+}
