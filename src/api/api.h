@@ -22,11 +22,11 @@ struct api_req {
 	struct engine *e;
 	struct http_conn *c;
 	struct http_request *req;
-	const char *path;   /* without the /vX.Y prefix */
-	int version_minor;  /* 1.<minor> the client speaks */
-	char *params[4];    /* {name}/{id} captures in order */
+	const char *path;  /* without the /vX.Y prefix */
+	int version_minor; /* 1.<minor> the client speaks */
+	char *params[4];   /* {name}/{id} captures in order */
 	bool keep_alive;
-	bool hijacked;      /* the connection now belongs to a stream: close afterwards */
+	bool hijacked; /* the connection now belongs to a stream: close afterwards */
 };
 
 typedef int (*api_handler)(struct api_req *r);

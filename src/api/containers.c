@@ -131,8 +131,8 @@ int api_containers_wait(struct api_req *r)
 		return k;
 	}
 	{
-		_cleanup_free_ char *line = xasprintf(
-			"%s\n", json_object_to_json_string_ext(out, JSON_C_TO_STRING_PLAIN));
+		_cleanup_free_ char *line =
+		    xasprintf("%s\n", json_object_to_json_string_ext(out, JSON_C_TO_STRING_PLAIN));
 		http_stream_write(r->c, line, strlen(line));
 		http_stream_end(r->c);
 	}
@@ -314,8 +314,8 @@ int api_containers_stats(struct api_req *r)
 				json_object_object_add(out, "preread", json_object_get(v));
 			json_object_put(prev);
 		}
-		_cleanup_free_ char *line = xasprintf(
-			"%s\n", json_object_to_json_string_ext(out, JSON_C_TO_STRING_PLAIN));
+		_cleanup_free_ char *line =
+		    xasprintf("%s\n", json_object_to_json_string_ext(out, JSON_C_TO_STRING_PLAIN));
 		if (http_stream_write(r->c, line, strlen(line)) < 0)
 			break;
 		prev = out;

@@ -39,8 +39,8 @@ int api_exec_start(struct api_req *r)
 	}
 	if (http_hijack_begin(r->c, r->req->upgrade,
 			      tty || r->version_minor < 42
-				      ? "application/vnd.docker.raw-stream"
-				      : "application/vnd.docker.multiplexed-stream") < 0)
+				  ? "application/vnd.docker.raw-stream"
+				  : "application/vnd.docker.multiplexed-stream") < 0)
 		return -EPIPE;
 	r->hijacked = true;
 	k = engine_exec_start(r->e, r->params[0], false, r->c->fd, r->c->fd,

@@ -133,8 +133,8 @@ static void progress(void *ud, json_object *msg)
 	struct progress_ctx *x = ud;
 	if (x->quiet)
 		return;
-	_cleanup_free_ char *line = xasprintf(
-		"%s\r\n", json_object_to_json_string_ext(msg, JSON_C_TO_STRING_PLAIN));
+	_cleanup_free_ char *line =
+	    xasprintf("%s\r\n", json_object_to_json_string_ext(msg, JSON_C_TO_STRING_PLAIN));
 	(void)http_stream_write(x->r->c, line, strlen(line));
 }
 
@@ -298,10 +298,11 @@ int api_images_create(struct api_req *r)
 	int p[2], k;
 
 	if (!isempty(img))
-		return api_errorf(r, 404,
-				  "pull access denied for %s, repository does not exist or may require "
-				  "'docker login': registries are not supported by this berthd yet",
-				  img);
+		return api_errorf(
+		    r, 404,
+		    "pull access denied for %s, repository does not exist or may require "
+		    "'docker login': registries are not supported by this berthd yet",
+		    img);
 	if (isempty(src))
 		return api_errorf(r, 400, "fromImage or fromSrc is required");
 	if (!streq(src, "-"))
@@ -345,8 +346,8 @@ int api_images_create(struct api_req *r)
 	{
 		json_object *m = json_object_new_object();
 		json_add_str(m, "status", id);
-		_cleanup_free_ char *line = xasprintf(
-			"%s\r\n", json_object_to_json_string_ext(m, JSON_C_TO_STRING_PLAIN));
+		_cleanup_free_ char *line =
+		    xasprintf("%s\r\n", json_object_to_json_string_ext(m, JSON_C_TO_STRING_PLAIN));
 		json_object_put(m);
 		return http_respond(r->c, 200, "application/json", line, strlen(line), NULL,
 				    r->keep_alive);

@@ -13,48 +13,48 @@ struct route {
 };
 
 static const struct route routes[] = {
-	{"GET", "/_ping", api_system_ping},
-	{"HEAD", "/_ping", api_system_ping},
-	{"GET", "/version", api_system_version},
-	{"GET", "/info", api_system_info},
-	{"GET", "/events", api_system_events},
-	{"GET", "/system/df", api_system_df},
+    {"GET", "/_ping", api_system_ping},
+    {"HEAD", "/_ping", api_system_ping},
+    {"GET", "/version", api_system_version},
+    {"GET", "/info", api_system_info},
+    {"GET", "/events", api_system_events},
+    {"GET", "/system/df", api_system_df},
 
-	{"POST", "/containers/create", api_containers_create},
-	{"GET", "/containers/json", api_containers_list},
-	{"POST", "/containers/prune", api_containers_prune},
-	{"GET", "/containers/{}/json", api_containers_inspect},
-	{"POST", "/containers/{}/start", api_containers_start},
-	{"POST", "/containers/{}/stop", api_containers_stop},
-	{"POST", "/containers/{}/restart", api_containers_restart},
-	{"POST", "/containers/{}/kill", api_containers_kill},
-	{"POST", "/containers/{}/wait", api_containers_wait},
-	{"POST", "/containers/{}/attach", api_containers_attach},
-	{"GET", "/containers/{}/logs", api_containers_logs},
-	{"GET", "/containers/{}/top", api_containers_top},
-	{"GET", "/containers/{}/stats", api_containers_stats},
-	{"POST", "/containers/{}/resize", api_containers_resize},
-	{"POST", "/containers/{}/pause", api_containers_pause},
-	{"POST", "/containers/{}/unpause", api_containers_unpause},
-	{"POST", "/containers/{}/rename", api_containers_rename},
-	{"POST", "/containers/{}/update", api_containers_update},
-	{"DELETE", "/containers/{}", api_containers_delete},
-	{"POST", "/containers/{}/exec", api_exec_create},
-	{"POST", "/exec/{}/start", api_exec_start},
-	{"POST", "/exec/{}/resize", api_exec_resize},
-	{"GET", "/exec/{}/json", api_exec_inspect},
+    {"POST", "/containers/create", api_containers_create},
+    {"GET", "/containers/json", api_containers_list},
+    {"POST", "/containers/prune", api_containers_prune},
+    {"GET", "/containers/{}/json", api_containers_inspect},
+    {"POST", "/containers/{}/start", api_containers_start},
+    {"POST", "/containers/{}/stop", api_containers_stop},
+    {"POST", "/containers/{}/restart", api_containers_restart},
+    {"POST", "/containers/{}/kill", api_containers_kill},
+    {"POST", "/containers/{}/wait", api_containers_wait},
+    {"POST", "/containers/{}/attach", api_containers_attach},
+    {"GET", "/containers/{}/logs", api_containers_logs},
+    {"GET", "/containers/{}/top", api_containers_top},
+    {"GET", "/containers/{}/stats", api_containers_stats},
+    {"POST", "/containers/{}/resize", api_containers_resize},
+    {"POST", "/containers/{}/pause", api_containers_pause},
+    {"POST", "/containers/{}/unpause", api_containers_unpause},
+    {"POST", "/containers/{}/rename", api_containers_rename},
+    {"POST", "/containers/{}/update", api_containers_update},
+    {"DELETE", "/containers/{}", api_containers_delete},
+    {"POST", "/containers/{}/exec", api_exec_create},
+    {"POST", "/exec/{}/start", api_exec_start},
+    {"POST", "/exec/{}/resize", api_exec_resize},
+    {"GET", "/exec/{}/json", api_exec_inspect},
 
-	{"GET", "/images/json", api_images_list},
-	{"POST", "/images/create", api_images_create},
-	{"POST", "/images/load", api_images_load},
-	{"GET", "/images/get", api_images_get},
-	{"POST", "/images/prune", api_images_prune},
-	/* Image names contain slashes: these match the rest of the path. */
-	{"GET", "/images/{*}/json", api_images_inspect},
-	{"GET", "/images/{*}/history", api_images_history},
-	{"GET", "/images/{*}/get", api_images_get},
-	{"POST", "/images/{*}/tag", api_images_tag},
-	{"DELETE", "/images/{*}", api_images_delete},
+    {"GET", "/images/json", api_images_list},
+    {"POST", "/images/create", api_images_create},
+    {"POST", "/images/load", api_images_load},
+    {"GET", "/images/get", api_images_get},
+    {"POST", "/images/prune", api_images_prune},
+    /* Image names contain slashes: these match the rest of the path. */
+    {"GET", "/images/{*}/json", api_images_inspect},
+    {"GET", "/images/{*}/history", api_images_history},
+    {"GET", "/images/{*}/get", api_images_get},
+    {"POST", "/images/{*}/tag", api_images_tag},
+    {"DELETE", "/images/{*}", api_images_delete},
 };
 
 static void *watch_main(void *arg)
@@ -214,8 +214,9 @@ int api_body_json(struct api_req *r, json_object **ret, bool required)
 		return 0;
 	}
 	if (ct && !startswith(ct, "application/json"))
-		return api_errorf(r, 400, "unsupported Content-Type header (%s): must be "
-					  "'application/json'",
+		return api_errorf(r, 400,
+				  "unsupported Content-Type header (%s): must be "
+				  "'application/json'",
 				  ct),
 		       -EINVAL;
 	k = json_parse_buffer(body, len, ret, &err);
@@ -277,14 +278,16 @@ static void serve_one(struct engine *e, struct http_conn *c, struct http_request
 
 	r.path = strip_version(req->path, &r.version_minor, ver, sizeof(ver));
 	if (r.version_minor > 50) {
-		api_errorf(&r, 400, "client version %s is too new. Maximum supported API version is "
-				    "%s",
+		api_errorf(&r, 400,
+			   "client version %s is too new. Maximum supported API version is "
+			   "%s",
 			   ver, BERTH_API_VERSION);
 		goto done;
 	}
 	if (r.version_minor < 24) {
-		api_errorf(&r, 400, "client version %s is too old. Minimum supported API version is "
-				    "%s, please upgrade your client to a newer version",
+		api_errorf(&r, 400,
+			   "client version %s is too old. Minimum supported API version is "
+			   "%s, please upgrade your client to a newer version",
 			   ver, BERTH_MIN_API_VERSION);
 		goto done;
 	}
@@ -341,7 +344,7 @@ void api_serve_connection(struct engine *e, int fd)
 			if (r <= -400 && r > -600) {
 				int status = -r;
 				http_respond_error(&c, status,
-						   status == 431   ? "request header fields too large"
+						   status == 431 ? "request header fields too large"
 						   : status == 414 ? "request URI too long"
 						   : status == 501 ? "unsupported transfer encoding"
 								   : "bad request",

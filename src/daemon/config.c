@@ -56,11 +56,12 @@ static int apply_json(struct daemon_config *c, json_object *o, struct seen *seen
 		else if (streq(key, "default-ulimits"))
 			flag = "default-ulimit";
 		if (strv_contains(seen->names, flag))
-			return error_setx(err, -EINVAL,
-					  "the following directives are specified both as a flag and "
-					  "in the configuration file: %s: (from flag: set, from file: "
-					  "%s)",
-					  key, json_object_to_json_string(v));
+			return error_setx(
+			    err, -EINVAL,
+			    "the following directives are specified both as a flag and "
+			    "in the configuration file: %s: (from flag: set, from file: "
+			    "%s)",
+			    key, json_object_to_json_string(v));
 #define WANT(t)                                                                                    \
 	if (!json_object_is_type(v, t))                                                            \
 		return error_setx(err, -EINVAL, "invalid value for daemon.json key '%s'", key);
@@ -79,7 +80,8 @@ static int apply_json(struct daemon_config *c, json_object *o, struct seen *seen
 			c->hosts = NULL;
 			for (size_t i = 0; i < json_object_array_length(v); i++)
 				c->hosts = strv_append(
-					c->hosts, json_object_get_string(json_object_array_get_idx(v, i)));
+				    c->hosts,
+				    json_object_get_string(json_object_array_get_idx(v, i)));
 		} else if (streq(key, "debug")) {
 			WANT(json_type_boolean);
 			c->debug = json_object_get_boolean(v);
@@ -117,11 +119,11 @@ static int apply_json(struct daemon_config *c, json_object *o, struct seen *seen
 				json_object *h, *s;
 				if (!json_object_object_get_ex(u, "Hard", &h) ||
 				    !json_object_object_get_ex(u, "Soft", &s))
-					return error_setx(err, -EINVAL, "invalid default-ulimits '%s'",
-							  name);
-				_cleanup_free_ char *x = xasprintf(
-					"%s=%" PRId64 ":%" PRId64, name, json_object_get_int64(s),
-					json_object_get_int64(h));
+					return error_setx(err, -EINVAL,
+							  "invalid default-ulimits '%s'", name);
+				_cleanup_free_ char *x =
+				    xasprintf("%s=%" PRId64 ":%" PRId64, name,
+					      json_object_get_int64(s), json_object_get_int64(h));
 				c->default_ulimits = strv_append(c->default_ulimits, x);
 			}
 		}
@@ -135,26 +137,26 @@ static int apply_json(struct daemon_config *c, json_object *o, struct seen *seen
 int daemon_config_load(int argc, char **argv, struct daemon_config *c, struct error **err)
 {
 	static const struct option opts[] = {
-		{"data-root", required_argument, NULL, 'g'},
-		{"exec-root", required_argument, NULL, 'x'},
-		{"host", required_argument, NULL, 'H'},
-		{"config-file", required_argument, NULL, 'C'},
-		{"pidfile", required_argument, NULL, 'p'},
-		{"debug", no_argument, NULL, 'D'},
-		{"log-level", required_argument, NULL, 'l'},
-		{"live-restore", no_argument, NULL, 'L'},
-		{"log-driver", required_argument, NULL, 'd'},
-		{"log-opt", required_argument, NULL, 'o'},
-		{"no-new-privileges", no_argument, NULL, 'N'},
-		{"seccomp-profile", required_argument, NULL, 's'},
-		{"cgroup-parent", required_argument, NULL, 'c'},
-		{"group", required_argument, NULL, 'G'},
-		{"shutdown-timeout", required_argument, NULL, 't'},
-		{"default-ulimit", required_argument, NULL, 'u'},
-		{"shim", required_argument, NULL, 'S'},
-		{"help", no_argument, NULL, 'h'},
-		{"version", no_argument, NULL, 'v'},
-		{NULL, 0, NULL, 0},
+	    {"data-root", required_argument, NULL, 'g'},
+	    {"exec-root", required_argument, NULL, 'x'},
+	    {"host", required_argument, NULL, 'H'},
+	    {"config-file", required_argument, NULL, 'C'},
+	    {"pidfile", required_argument, NULL, 'p'},
+	    {"debug", no_argument, NULL, 'D'},
+	    {"log-level", required_argument, NULL, 'l'},
+	    {"live-restore", no_argument, NULL, 'L'},
+	    {"log-driver", required_argument, NULL, 'd'},
+	    {"log-opt", required_argument, NULL, 'o'},
+	    {"no-new-privileges", no_argument, NULL, 'N'},
+	    {"seccomp-profile", required_argument, NULL, 's'},
+	    {"cgroup-parent", required_argument, NULL, 'c'},
+	    {"group", required_argument, NULL, 'G'},
+	    {"shutdown-timeout", required_argument, NULL, 't'},
+	    {"default-ulimit", required_argument, NULL, 'u'},
+	    {"shim", required_argument, NULL, 'S'},
+	    {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 'v'},
+	    {NULL, 0, NULL, 0},
 	};
 	struct seen seen = {NULL};
 	bool hosts_from_flags = false;
@@ -228,7 +230,8 @@ int daemon_config_load(int argc, char **argv, struct daemon_config *c, struct er
 			break;
 		case 't':
 			if (safe_atoi(optarg, &c->shutdown_timeout) < 0) {
-				r = error_setx(err, -EINVAL, "invalid --shutdown-timeout '%s'", optarg);
+				r = error_setx(err, -EINVAL, "invalid --shutdown-timeout '%s'",
+					       optarg);
 				goto out;
 			}
 			break;
@@ -239,9 +242,10 @@ int daemon_config_load(int argc, char **argv, struct daemon_config *c, struct er
 			set_str(&c->shim_path, optarg);
 			break;
 		case 'h':
-			r = error_setx(err, -ECANCELED,
-				       "Usage: berthd [--data-root DIR] [--exec-root DIR] [-H SOCKET] "
-				       "[--config-file FILE] [--pidfile FILE] [--debug] [--live-restore]");
+			r = error_setx(
+			    err, -ECANCELED,
+			    "Usage: berthd [--data-root DIR] [--exec-root DIR] [-H SOCKET] "
+			    "[--config-file FILE] [--pidfile FILE] [--debug] [--live-restore]");
 			goto out;
 		case 'v':
 			r = error_setx(err, -ECANCELED, "berthd version %s", BERTH_VERSION);
@@ -263,7 +267,8 @@ int daemon_config_load(int argc, char **argv, struct daemon_config *c, struct er
 			if (r < 0)
 				goto out;
 			if (!json_object_is_type(doc, json_type_object)) {
-				r = error_setx(err, -EINVAL, "invalid configuration file '%s'", path);
+				r = error_setx(err, -EINVAL, "invalid configuration file '%s'",
+					       path);
 				goto out;
 			}
 			r = apply_json(c, doc, &seen, err);

@@ -104,7 +104,8 @@ char *container_dir(struct engine *e, const char *id)
 
 char *container_rundir(struct engine *e, const char *id)
 {
-	return xasprintf("%s/containers/%s", e->cfg->exec_root, id);
+	/* Short: sockets live here and sun_path holds 108 bytes. */
+	return xasprintf("%s/c/%.16s", e->cfg->exec_root, id);
 }
 
 char *container_log_path(struct engine *e, const char *id)
@@ -176,20 +177,22 @@ int engine_container_tty(struct engine *e, const char *ref, bool *ret_tty, char 
 /* ---- create ------------------------------------------------------------------ */
 
 static const char *const adjectives[] = {
-	"admiring", "agitated", "amazing", "awesome", "blissful", "bold", "brave", "charming",
-	"clever", "cool", "dazzling", "determined", "eager", "ecstatic", "elegant", "epic",
-	"focused", "friendly", "gallant", "gifted", "happy", "hopeful", "jolly", "keen", "kind",
-	"laughing", "loving", "lucid", "modest", "nice", "nifty", "optimistic", "peaceful",
-	"practical", "quirky", "relaxed", "serene", "sharp", "stoic", "sweet", "tender", "trusting",
-	"upbeat", "vibrant", "wizardly", "youthful", "zealous", "zen",
+    "admiring", "agitated", "amazing",	"awesome",    "blissful",   "bold",	 "brave",
+    "charming", "clever",   "cool",	"dazzling",   "determined", "eager",	 "ecstatic",
+    "elegant",	"epic",	    "focused",	"friendly",   "gallant",    "gifted",	 "happy",
+    "hopeful",	"jolly",    "keen",	"kind",	      "laughing",   "loving",	 "lucid",
+    "modest",	"nice",	    "nifty",	"optimistic", "peaceful",   "practical", "quirky",
+    "relaxed",	"serene",   "sharp",	"stoic",      "sweet",	    "tender",	 "trusting",
+    "upbeat",	"vibrant",  "wizardly", "youthful",   "zealous",    "zen",
 };
 static const char *const surnames[] = {
-	"albattani", "babbage", "banach", "bardeen", "bell", "bohr", "brahmagupta", "cannon",
-	"curie", "darwin", "dijkstra", "einstein", "euclid", "euler", "fermat", "feynman", "gauss",
-	"goldberg", "hamilton", "hopper", "hypatia", "johnson", "kepler", "knuth", "lamarr",
-	"leakey", "lovelace", "mccarthy", "meitner", "mirzakhani", "morse", "newton", "noether",
-	"pascal", "payne", "perlman", "ritchie", "shannon", "sinoussi", "tesla", "thompson",
-	"torvalds", "turing", "wozniak", "wright", "yalow", "yonath",
+    "albattani", "babbage",    "banach",  "bardeen",  "bell",	  "bohr",     "brahmagupta",
+    "cannon",	 "curie",      "darwin",  "dijkstra", "einstein", "euclid",   "euler",
+    "fermat",	 "feynman",    "gauss",	  "goldberg", "hamilton", "hopper",   "hypatia",
+    "johnson",	 "kepler",     "knuth",	  "lamarr",   "leakey",	  "lovelace", "mccarthy",
+    "meitner",	 "mirzakhani", "morse",	  "newton",   "noether",  "pascal",   "payne",
+    "perlman",	 "ritchie",    "shannon", "sinoussi", "tesla",	  "thompson", "torvalds",
+    "turing",	 "wozniak",    "wright",  "yalow",    "yonath",
 };
 
 static char *random_name(struct engine *e)
@@ -267,16 +270,19 @@ static json_object *merge_env(json_object *base, json_object *over)
 		if (!srcs[s] || !json_object_is_type(srcs[s], json_type_array))
 			continue;
 		for (size_t i = 0; i < json_object_array_length(srcs[s]); i++) {
-			const char *kv = json_object_get_string(json_object_array_get_idx(srcs[s], i));
+			const char *kv =
+			    json_object_get_string(json_object_array_get_idx(srcs[s], i));
 			const char *eq = kv ? strchr(kv, '=') : NULL;
 			size_t klen = eq ? (size_t)(eq - kv) : (kv ? strlen(kv) : 0);
 			bool replaced = false;
 			if (!kv)
 				continue;
 			for (size_t j = 0; j < json_object_array_length(out); j++) {
-				const char *o = json_object_get_string(json_object_array_get_idx(out, j));
+				const char *o =
+				    json_object_get_string(json_object_array_get_idx(out, j));
 				if (strncmp(o, kv, klen) == 0 && (o[klen] == '=' || o[klen] == 0)) {
-					json_object_array_put_idx(out, j, json_object_new_string(kv));
+					json_object_array_put_idx(out, j,
+								  json_object_new_string(kv));
 					replaced = true;
 					break;
 				}
@@ -333,25 +339,28 @@ static int check_host_config(json_object *hc, struct error **err)
 		return bad(err, "Minimum memoryswap limit should be larger than memory limit, see "
 				"usage");
 	if (swap > 0 && mem == 0)
-		return bad(err, "You should always set the Memory limit when using Memoryswap limit, "
-				"see usage");
+		return bad(err,
+			   "You should always set the Memory limit when using Memoryswap limit, "
+			   "see usage");
 	if (swap < -1)
 		return bad(err, "invalid memory swap limit");
 	if (get_i(hc, "NanoCpus", 0) < 0)
 		return bad(err, "invalid NanoCpus: must not be negative");
-	if (get_i(hc, "NanoCpus", 0) > 0 && (get_i(hc, "CpuQuota", 0) > 0 ||
-					     get_i(hc, "CpuPeriod", 0) > 0))
+	if (get_i(hc, "NanoCpus", 0) > 0 &&
+	    (get_i(hc, "CpuQuota", 0) > 0 || get_i(hc, "CpuPeriod", 0) > 0))
 		return bad(err, "Conflicting options: Nano CPUs and CPU Period cannot both be set");
 	if (get_i(hc, "NanoCpus", 0) > (int64_t)sysconf(_SC_NPROCESSORS_ONLN) * 1000000000LL)
-		return bad(err, "Range of CPUs is from 0.01 to %ld.00, as there are only %ld CPUs "
-				"available",
+		return bad(err,
+			   "Range of CPUs is from 0.01 to %ld.00, as there are only %ld CPUs "
+			   "available",
 			   sysconf(_SC_NPROCESSORS_ONLN), sysconf(_SC_NPROCESSORS_ONLN));
 	if (get_i(hc, "CpuShares", 0) < 0)
 		return bad(err, "invalid CPU shares: must not be negative");
 	if (get_i(hc, "ShmSize", 0) < 0)
 		return bad(err, "SHM size can not be less than 0");
 	if (get_i(hc, "OomScoreAdj", 0) < -1000 || get_i(hc, "OomScoreAdj", 0) > 1000)
-		return bad(err, "Invalid value %" PRId64 ", range for oom score adj is [-1000, 1000]",
+		return bad(err,
+			   "Invalid value %" PRId64 ", range for oom score adj is [-1000, 1000]",
 			   get_i(hc, "OomScoreAdj", 0));
 	if (nm && !streq(nm, "") && !streq(nm, "default") && !streq(nm, "bridge") &&
 	    !streq(nm, "none") && !streq(nm, "host"))
@@ -374,13 +383,15 @@ static int check_host_config(json_object *hc, struct error **err)
 			if (!s || !strchr(s, ':'))
 				return bad(err, "invalid volume specification: '%s'", s ? s : "");
 			if (s[0] != '/')
-				return bad(err, "invalid volume specification: '%s': named volumes "
-						"are not supported yet",
+				return bad(err,
+					   "invalid volume specification: '%s': named volumes "
+					   "are not supported yet",
 					   s);
 			const char *dst = strchr(s, ':') + 1;
 			if (dst[0] != '/')
-				return bad(err, "invalid volume specification: '%s': invalid mount "
-						"config: the destination must be an absolute path",
+				return bad(err,
+					   "invalid volume specification: '%s': invalid mount "
+					   "config: the destination must be an absolute path",
 					   s);
 		}
 	}
@@ -389,8 +400,9 @@ static int check_host_config(json_object *hc, struct error **err)
 		for (size_t i = 0; u && i < json_object_array_length(u); i++) {
 			json_object *x = json_object_array_get_idx(u, i);
 			if (get_i(x, "Soft", 0) > get_i(x, "Hard", 0))
-				return bad(err, "ulimit soft limit must be less than or equal to hard "
-						"limit: %" PRId64 " > %" PRId64,
+				return bad(err,
+					   "ulimit soft limit must be less than or equal to hard "
+					   "limit: %" PRId64 " > %" PRId64,
 					   get_i(x, "Soft", 0), get_i(x, "Hard", 0));
 		}
 	}
@@ -417,8 +429,9 @@ int engine_container_create(struct engine *e, const char *name, json_object *bod
 	if (name && name[0] == '/')
 		name++;
 	if (name && *name && !valid_name(name))
-		return bad(err, "Invalid container name (%s), only [a-zA-Z0-9][a-zA-Z0-9_.-] are "
-				"allowed",
+		return bad(err,
+			   "Invalid container name (%s), only [a-zA-Z0-9][a-zA-Z0-9_.-] are "
+			   "allowed",
 			   name);
 	r = image_lookup(e->images, image, &img, err);
 	if (r < 0)
@@ -468,10 +481,11 @@ int engine_container_create(struct engine *e, const char *name, json_object *bod
 	json_object_object_add(cfg, "Labels", merge_obj(get(iconf, "Labels"), get(cfg, "Labels")));
 	json_object_object_add(cfg, "ExposedPorts",
 			       merge_obj(get(iconf, "ExposedPorts"), get(cfg, "ExposedPorts")));
-	json_object_object_add(cfg, "Volumes", merge_obj(get(iconf, "Volumes"), get(cfg, "Volumes")));
+	json_object_object_add(cfg, "Volumes",
+			       merge_obj(get(iconf, "Volumes"), get(cfg, "Volumes")));
 	if (isempty(get_s(cfg, "WorkingDir")))
-		json_add_str(cfg, "WorkingDir", get_s(iconf, "WorkingDir") ? get_s(iconf, "WorkingDir")
-									: "");
+		json_add_str(cfg, "WorkingDir",
+			     get_s(iconf, "WorkingDir") ? get_s(iconf, "WorkingDir") : "");
 	if (isempty(get_s(cfg, "User")))
 		json_add_str(cfg, "User", get_s(iconf, "User") ? get_s(iconf, "User") : "");
 	if (isempty(get_s(cfg, "StopSignal")) && get_s(iconf, "StopSignal"))
@@ -517,11 +531,12 @@ int engine_container_create(struct engine *e, const char *name, json_object *bod
 			if (streq(x->name, slash))
 				other = x;
 		if (other) {
-			r = error_setx(err, -EEXIST,
-				       "Conflict. The container name \"/%s\" is already in use by "
-				       "container \"%s\". You have to remove (or rename) that container "
-				       "to be able to reuse that name.",
-				       name, other->id);
+			r = error_setx(
+			    err, -EEXIST,
+			    "Conflict. The container name \"/%s\" is already in use by "
+			    "container \"%s\". You have to remove (or rename) that container "
+			    "to be able to reuse that name.",
+			    name, other->id);
 			pthread_mutex_unlock(&e->lock);
 			json_object_put(cfg);
 			json_object_put(hc);
@@ -551,8 +566,8 @@ int engine_container_create(struct engine *e, const char *name, json_object *bod
 		for (int k = 0; k < 2; k++) {
 			json_object *a = k ? c_ : e_;
 			for (size_t i = 0; a && i < json_object_array_length(a); i++)
-				all = strv_append(all, json_object_get_string(
-							       json_object_array_get_idx(a, i)));
+				all = strv_append(
+				    all, json_object_get_string(json_object_array_get_idx(a, i)));
 		}
 		c->path = xstrdup(all && all[0] ? all[0] : "");
 		c->args = all ? strv_copy(all + 1) : strv_append(NULL, "");
@@ -705,8 +720,9 @@ int engine_container_inspect(struct engine *e, const char *ref, json_object **re
 		json_add_str(o, "AppArmorProfile", "");
 		for (struct exec_proc *x = c->execs; x; x = x->next)
 			json_object_array_add(execs, json_object_new_string(x->id));
-		json_object_object_add(o, "ExecIDs", json_object_array_length(execs) ? execs
-										  : (json_object_put(execs), NULL));
+		json_object_object_add(
+		    o, "ExecIDs",
+		    json_object_array_length(execs) ? execs : (json_object_put(execs), NULL));
 		json_object_object_add(o, "HostConfig", json_object_get(c->host_config));
 		_cleanup_free_ char *up = xasprintf("%s/upper", dir);
 		_cleanup_free_ char *wk = xasprintf("%s/work", dir);
@@ -737,7 +753,8 @@ static char **filter_values(json_object *filters, const char *name)
 		return NULL;
 	if (json_object_is_type(v, json_type_array)) {
 		for (size_t i = 0; i < json_object_array_length(v); i++)
-			out = strv_append(out, json_object_get_string(json_object_array_get_idx(v, i)));
+			out = strv_append(out,
+					  json_object_get_string(json_object_array_get_idx(v, i)));
 	} else if (json_object_is_type(v, json_type_object)) {
 		json_object_object_foreach(v, k, b)
 		{
@@ -762,8 +779,8 @@ static bool match_label(json_object *labels, const char *want)
 
 static bool container_matches(struct engine *e, struct container *c, json_object *filters)
 {
-	static const char *const known[] = {"id", "name", "label", "status", "exited", "ancestor",
-					    "before", "since"};
+	static const char *const known[] = {"id",     "name",	  "label",  "status",
+					    "exited", "ancestor", "before", "since"};
 	_cleanup_strv_free_ char **ids = filter_values(filters, "id");
 	_cleanup_strv_free_ char **names = filter_values(filters, "name");
 	_cleanup_strv_free_ char **labels = filter_values(filters, "label");
@@ -848,9 +865,9 @@ static json_object *container_summary(struct container *c)
 	json_object_object_add(o, "Labels", json_object_get(get(c->config, "Labels")));
 	json_add_str(o, "State", cstatus_name(c->status));
 	json_add_str(o, "Status", status);
-	json_add_str(hc, "NetworkMode", get_s(c->host_config, "NetworkMode")
-						? get_s(c->host_config, "NetworkMode")
-						: "bridge");
+	json_add_str(hc, "NetworkMode",
+		     get_s(c->host_config, "NetworkMode") ? get_s(c->host_config, "NetworkMode")
+							  : "bridge");
 	json_object_object_add(o, "HostConfig", hc);
 	{
 		json_object *ns = json_object_new_object();
@@ -920,9 +937,10 @@ int engine_container_list(struct engine *e, bool all, int limit, bool size, json
 	qsort(v, n, sizeof(*v), cmp_created);
 	for (size_t i = 0; i < n; i++) {
 		struct container *c = v[i];
-		bool running = c->status == C_RUNNING || c->status == C_PAUSED ||
-			       c->status == C_RESTARTING;
-		if (!all && !running && limit <= 0 && !(filters && filter_values(filters, "status")))
+		bool running =
+		    c->status == C_RUNNING || c->status == C_PAUSED || c->status == C_RESTARTING;
+		if (!all && !running && limit <= 0 &&
+		    !(filters && filter_values(filters, "status")))
 			continue;
 		if (before && c->created_ns >= before)
 			continue;
@@ -947,8 +965,7 @@ int engine_container_list(struct engine *e, bool all, int limit, bool size, json
 
 /* ---- rename, remove, prune ------------------------------------------------------ */
 
-int engine_container_rename(struct engine *e, const char *ref, const char *name,
-			    struct error **err)
+int engine_container_rename(struct engine *e, const char *ref, const char *name, struct error **err)
 {
 	struct container *c;
 	_cleanup_free_ char *slash = NULL, *old = NULL;
@@ -959,8 +976,9 @@ int engine_container_rename(struct engine *e, const char *ref, const char *name,
 	if (isempty(name))
 		return bad(err, "Neither old nor new names may be empty");
 	if (!valid_name(name))
-		return bad(err, "Invalid container name (%s), only [a-zA-Z0-9][a-zA-Z0-9_.-] are "
-				"allowed",
+		return bad(err,
+			   "Invalid container name (%s), only [a-zA-Z0-9][a-zA-Z0-9_.-] are "
+			   "allowed",
 			   name);
 	slash = xasprintf("/%s", name);
 	pthread_mutex_lock(&e->lock);
@@ -975,11 +993,12 @@ int engine_container_rename(struct engine *e, const char *ref, const char *name,
 	}
 	for (struct container *x = e->containers; x; x = x->next)
 		if (streq(x->name, slash)) {
-			r = error_setx(err, -EEXIST,
-				       "Conflict. The container name \"%s\" is already in use by "
-				       "container \"%s\". You have to remove (or rename) that container "
-				       "to be able to reuse that name.",
-				       slash, x->id);
+			r = error_setx(
+			    err, -EEXIST,
+			    "Conflict. The container name \"%s\" is already in use by "
+			    "container \"%s\". You have to remove (or rename) that container "
+			    "to be able to reuse that name.",
+			    slash, x->id);
 			goto out;
 		}
 	old = c->name;
@@ -1123,9 +1142,9 @@ int engine_container_prune(struct engine *e, json_object *filters, json_object *
 	event_emit_locked(e, "container", "prune", "", NULL);
 	pthread_mutex_unlock(&e->lock);
 	*ret = json_object_new_object();
-	json_object_object_add(*ret, "ContainersDeleted",
-			       json_object_array_length(deleted) ? deleted
-								 : (json_object_put(deleted), NULL));
+	json_object_object_add(
+	    *ret, "ContainersDeleted",
+	    json_object_array_length(deleted) ? deleted : (json_object_put(deleted), NULL));
 	json_add_int(*ret, "SpaceReclaimed", 0);
 	return 0;
 }

@@ -25,21 +25,21 @@
 #define BERTH_MIN_API_VERSION "1.24"
 
 struct daemon_config {
-	char *data_root;    /* --data-root, /var/lib/berth */
-	char *exec_root;    /* --exec-root, /run/berth */
-	char **hosts;       /* -H/--host, default unix:///run/berth/berthd.sock */
-	char *pidfile;      /* --pidfile, /run/berth/berthd.pid */
-	char *config_file;  /* --config-file, /etc/berth/daemon.json */
+	char *data_root;   /* --data-root, /var/lib/berth */
+	char *exec_root;   /* --exec-root, /run/berth */
+	char **hosts;	   /* -H/--host, default unix:///run/berth/berthd.sock */
+	char *pidfile;	   /* --pidfile, /run/berth/berthd.pid */
+	char *config_file; /* --config-file, /etc/berth/daemon.json */
 	bool debug;
 	bool live_restore;
-	char *log_driver;   /* json-file */
+	char *log_driver; /* json-file */
 	struct kv_list log_opts;
 	bool no_new_privileges;
-	char *seccomp_profile; /* path, "unconfined" or NULL (builtin) */
-	char *cgroup_parent;   /* default "/berth" */
-	char *shim_path;       /* berth-shim binary (default: beside berthd) */
-	char *group;           /* socket group, default "berth" when it exists */
-	int shutdown_timeout;  /* seconds, default 15 */
+	char *seccomp_profile;	/* path, "unconfined" or NULL (builtin) */
+	char *cgroup_parent;	/* default "/berth" */
+	char *shim_path;	/* berth-shim binary (default: beside berthd) */
+	char *group;		/* socket group, default "berth" when it exists */
+	int shutdown_timeout;	/* seconds, default 15 */
 	char **default_ulimits; /* "nofile=1024:2048" */
 };
 
@@ -86,10 +86,10 @@ int engine_container_pause(struct engine *e, const char *ref, struct error **err
 int engine_container_unpause(struct engine *e, const char *ref, struct error **err);
 int engine_container_rename(struct engine *e, const char *ref, const char *name,
 			    struct error **err);
-int engine_container_update(struct engine *e, const char *ref, json_object *body,
-			    json_object **ret, struct error **err);
-int engine_container_top(struct engine *e, const char *ref, const char *ps_args,
-			 json_object **ret, struct error **err);
+int engine_container_update(struct engine *e, const char *ref, json_object *body, json_object **ret,
+			    struct error **err);
+int engine_container_top(struct engine *e, const char *ref, const char *ps_args, json_object **ret,
+			 struct error **err);
 int engine_container_stats(struct engine *e, const char *ref, json_object **ret,
 			   struct error **err);
 int engine_container_prune(struct engine *e, json_object *filters, json_object **ret,
@@ -129,17 +129,16 @@ int engine_container_attach(struct engine *e, const char *id, const struct attac
 struct logs_opts {
 	bool stdout_, stderr_, follow, timestamps, details;
 	int64_t since_ns, until_ns; /* 0: none */
-	int64_t tail;               /* -1: all */
+	int64_t tail;		    /* -1: all */
 };
-int engine_container_logs(struct engine *e, const char *id, const struct logs_opts *o,
-			  int out_fd, volatile bool *cancel, struct error **err);
+int engine_container_logs(struct engine *e, const char *id, const struct logs_opts *o, int out_fd,
+			  volatile bool *cancel, struct error **err);
 
 /* ---- exec ------------------------------------------------------------------ */
 int engine_exec_create(struct engine *e, const char *ref, json_object *body, json_object **ret,
 		       struct error **err);
 /* Returns whether the exec has a TTY and its container, for the response type. */
-int engine_exec_lookup(struct engine *e, const char *exec_id, bool *ret_tty,
-		       struct error **err);
+int engine_exec_lookup(struct engine *e, const char *exec_id, bool *ret_tty, struct error **err);
 /* Start and stream (detach: start and return). in_fd -1 for no stdin. */
 int engine_exec_start(struct engine *e, const char *exec_id, bool detach, int in_fd, int out_fd,
 		      const char *stdin_prefix, size_t stdin_prefix_len, struct error **err);

@@ -43,9 +43,9 @@ static char *daemon_id(const char *data_root)
 	uint8_t b[16];
 	if (getrandom(b, sizeof(b), 0) != sizeof(b))
 		memset(b, 0x42, sizeof(b));
-	txt = xasprintf("%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0],
-			b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13],
-			b[14], b[15]);
+	txt = xasprintf("%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+			b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11],
+			b[12], b[13], b[14], b[15]);
 	(void)write_file_atomic(p, txt, strlen(txt), 0600);
 	return txt;
 }
@@ -75,7 +75,7 @@ int engine_open(const struct daemon_config *cfg, struct engine **ret, struct err
 		r = mkdir_p(cdir, 0710);
 	if (r >= 0)
 		r = mkdir_p(cfg->exec_root, 0711);
-	rdir = xasprintf("%s/containers", cfg->exec_root);
+	rdir = xasprintf("%s/c", cfg->exec_root);
 	if (r >= 0)
 		r = mkdir_p(rdir, 0700);
 	if (r < 0) {
@@ -88,7 +88,8 @@ int engine_open(const struct daemon_config *cfg, struct engine **ret, struct err
 	dir = self_dir();
 	e->shim_path = cfg->shim_path ? xstrdup(cfg->shim_path) : xasprintf("%s/berth-shim", dir);
 	if (access(e->shim_path, X_OK) < 0) {
-		r = error_set(err, -errno, "berth-shim not found at '%s' (use --shim)", e->shim_path);
+		r = error_set(err, -errno, "berth-shim not found at '%s' (use --shim)",
+			      e->shim_path);
 		goto fail;
 	}
 	e->daemon_id = daemon_id(cfg->data_root);
@@ -265,11 +266,12 @@ json_object *engine_info_json(struct engine *e)
 	json_add_str(o, "OSType", "linux");
 	json_add_str(o, "Architecture", u.machine);
 	json_add_str(o, "IndexServerAddress", "https://index.docker.io/v1/");
-	json_object_object_add(o, "RegistryConfig",
-			       json_tokener_parse("{\"InsecureRegistryCIDRs\":[\"127.0.0.0/8\"],"
-						  "\"IndexConfigs\":{\"docker.io\":{\"Name\":\"docker.io\","
-						  "\"Mirrors\":[],\"Secure\":true,\"Official\":true}},"
-						  "\"Mirrors\":[]}"));
+	json_object_object_add(
+	    o, "RegistryConfig",
+	    json_tokener_parse("{\"InsecureRegistryCIDRs\":[\"127.0.0.0/8\"],"
+			       "\"IndexConfigs\":{\"docker.io\":{\"Name\":\"docker.io\","
+			       "\"Mirrors\":[],\"Secure\":true,\"Official\":true}},"
+			       "\"Mirrors\":[]}"));
 	json_add_int(o, "NCPU", sysconf(_SC_NPROCESSORS_ONLN));
 	json_add_int(o, "MemTotal", (int64_t)pages * psz);
 	json_add_str(o, "DockerRootDir", e->cfg->data_root);
@@ -287,10 +289,11 @@ json_object *engine_info_json(struct engine *e)
 		json_object_object_add(o, "Runtimes", rts);
 	}
 	json_add_str(o, "DefaultRuntime", "berth");
-	json_object_object_add(o, "Swarm",
-			       json_tokener_parse("{\"NodeID\":\"\",\"NodeAddr\":\"\","
-						  "\"LocalNodeState\":\"inactive\",\"ControlAvailable\":"
-						  "false,\"Error\":\"\",\"RemoteManagers\":null}"));
+	json_object_object_add(
+	    o, "Swarm",
+	    json_tokener_parse("{\"NodeID\":\"\",\"NodeAddr\":\"\","
+			       "\"LocalNodeState\":\"inactive\",\"ControlAvailable\":"
+			       "false,\"Error\":\"\",\"RemoteManagers\":null}"));
 	json_add_bool(o, "LiveRestoreEnabled", e->cfg->live_restore);
 	json_add_str(o, "Isolation", "");
 	json_add_str(o, "InitBinary", "");

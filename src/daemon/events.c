@@ -14,7 +14,8 @@ void event_emit_locked(struct engine *e, const char *type, const char *action, c
 	json_add_str(ev, "Type", type);
 	json_add_str(ev, "Action", action);
 	json_add_str(actor, "ID", id ? id : "");
-	json_object_object_add(actor, "Attributes", attributes ? attributes : json_object_new_object());
+	json_object_object_add(actor, "Attributes",
+			       attributes ? attributes : json_object_new_object());
 	json_object_object_add(ev, "Actor", actor);
 	json_add_str(ev, "scope", "local");
 	json_add_int(ev, "time", t / 1000000000LL);
@@ -43,7 +44,8 @@ static char **filter_values(json_object *filters, const char *name)
 		return NULL;
 	if (json_object_is_type(v, json_type_array)) {
 		for (size_t i = 0; i < json_object_array_length(v); i++)
-			out = strv_append(out, json_object_get_string(json_object_array_get_idx(v, i)));
+			out = strv_append(out,
+					  json_object_get_string(json_object_array_get_idx(v, i)));
 	} else if (json_object_is_type(v, json_type_object)) {
 		json_object_object_foreach(v, k, b)
 		{

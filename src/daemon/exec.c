@@ -56,8 +56,9 @@ int engine_exec_create(struct engine *e, const char *ref, json_object *body, jso
 		return error_setx(err, -ENOENT, "No such container: %s", ref);
 	}
 	if (c->status == C_PAUSED) {
-		r = error_setx(err, -EEXIST, "Container %s is paused, unpause the container before "
-					     "exec",
+		r = error_setx(err, -EEXIST,
+			       "Container %s is paused, unpause the container before "
+			       "exec",
 			       c->id);
 		pthread_mutex_unlock(&e->lock);
 		return r;
@@ -130,7 +131,7 @@ static void *exec_stdin_pump(void *arg)
 		if (off < p->prefix_len) {
 			/* what the HTTP layer read past the request head goes first */
 			n = (ssize_t)(p->prefix_len - off < sizeof(buf) - 5 ? p->prefix_len - off
-									       : sizeof(buf) - 5);
+									    : sizeof(buf) - 5);
 			memcpy(buf + 5, p->prefix + off, (size_t)n);
 			off += (size_t)n;
 		} else {
@@ -235,9 +236,10 @@ int engine_exec_start(struct engine *e, const char *exec_id, bool detach, int in
 	want_err = x->open_stderr && !detach;
 	cid = xstrdup(c->id);
 	dir = xstrdup(x->dir);
-	procpath = xasprintf("%s/exec-%s.json", dir, exec_id);
+	procpath = xasprintf("%s/x-%.12s.json", dir, exec_id);
 	{
-		const char *txt = json_object_to_json_string_ext(x->process, JSON_C_TO_STRING_PLAIN);
+		const char *txt =
+		    json_object_to_json_string_ext(x->process, JSON_C_TO_STRING_PLAIN);
 		r = write_file_replace(procpath, txt, strlen(txt), 0600);
 	}
 	pthread_mutex_unlock(&e->lock);
@@ -271,7 +273,7 @@ int engine_exec_start(struct engine *e, const char *exec_id, bool detach, int in
 		exec_finished(e, exec_id, 126);
 		return r;
 	}
-	sock = xasprintf("%s/exec-%s.sock", dir, exec_id);
+	sock = xasprintf("%s/x-%.12s.sock", dir, exec_id);
 	if (!detach) {
 		snprintf(line, sizeof(line), "ATTACH %s%s%s\n", want_in ? "i" : "",
 			 want_out ? "o" : "", want_err ? "e" : "");
@@ -335,7 +337,9 @@ int engine_exec_start(struct engine *e, const char *exec_id, bool detach, int in
 	}
 	{
 		pthread_t t;
-		struct exec_pump p = {.in_fd = in_fd, .shim_fd = afd, .prefix = stdin_prefix,
+		struct exec_pump p = {.in_fd = in_fd,
+				      .shim_fd = afd,
+				      .prefix = stdin_prefix,
 				      .prefix_len = stdin_prefix_len};
 		bool pumping = want_in && pthread_create(&t, NULL, exec_stdin_pump, &p) == 0;
 		char hdr[5];
@@ -344,8 +348,9 @@ int engine_exec_start(struct engine *e, const char *exec_id, bool detach, int in
 			uint32_t len;
 			if (loop_read(afd, hdr, 5) != 5)
 				break;
-			len = ((uint32_t)(uint8_t)hdr[1] << 24) | ((uint32_t)(uint8_t)hdr[2] << 16) |
-			      ((uint32_t)(uint8_t)hdr[3] << 8) | (uint32_t)(uint8_t)hdr[4];
+			len = ((uint32_t)(uint8_t)hdr[1] << 24) |
+			      ((uint32_t)(uint8_t)hdr[2] << 16) | ((uint32_t)(uint8_t)hdr[3] << 8) |
+			      (uint32_t)(uint8_t)hdr[4];
 			if (len > 65536 || loop_read(afd, buf, len) != (ssize_t)len)
 				break;
 			if (hdr[0] == 9)
@@ -353,8 +358,9 @@ int engine_exec_start(struct engine *e, const char *exec_id, bool detach, int in
 			if (tty) {
 				if (loop_write(out_fd, buf, len) < 0)
 					break;
-			} else if (stdcopy_write(out_fd, hdr[0] == 2 ? STDCOPY_STDERR : STDCOPY_STDOUT,
-						 buf, len) < 0) {
+			} else if (stdcopy_write(out_fd,
+						 hdr[0] == 2 ? STDCOPY_STDERR : STDCOPY_STDOUT, buf,
+						 len) < 0) {
 				break;
 			}
 		}
@@ -401,14 +407,16 @@ int engine_exec_inspect(struct engine *e, const char *exec_id, json_object **ret
 	json_add_bool(pc, "tty", x->tty);
 	{
 		json_object *cmd = get(x->config, "Cmd"), *args = json_object_new_array();
-		json_add_str(pc, "entrypoint", json_object_get_string(json_object_array_get_idx(cmd, 0)));
+		json_add_str(pc, "entrypoint",
+			     json_object_get_string(json_object_array_get_idx(cmd, 0)));
 		for (size_t i = 1; i < json_object_array_length(cmd); i++)
-			json_object_array_add(args, json_object_get(json_object_array_get_idx(cmd, i)));
+			json_object_array_add(args,
+					      json_object_get(json_object_array_get_idx(cmd, i)));
 		json_object_object_add(pc, "arguments", args);
 	}
 	json_add_bool(pc, "privileged", get_b(x->config, "Privileged"));
-	json_add_str(pc, "user", get(x->config, "User") ? json_object_get_string(get(x->config, "User"))
-							: "");
+	json_add_str(pc, "user",
+		     get(x->config, "User") ? json_object_get_string(get(x->config, "User")) : "");
 	json_object_object_add(o, "ProcessConfig", pc);
 	json_add_bool(o, "OpenStdin", x->open_stdin);
 	json_add_bool(o, "OpenStderr", x->open_stderr);
@@ -433,7 +441,7 @@ int engine_exec_resize(struct engine *e, const char *exec_id, int h, int w, stru
 		pthread_mutex_unlock(&e->lock);
 		return error_setx(err, -ENOENT, "No such exec instance: %s", exec_id);
 	}
-	sock = xasprintf("%s/exec-%s.sock", x->dir, exec_id);
+	sock = xasprintf("%s/x-%.12s.sock", x->dir, exec_id);
 	pthread_mutex_unlock(&e->lock);
 	snprintf(line, sizeof(line), "RESIZE %d %d\n", h, w);
 	return shim_request(sock, line, reply, sizeof(reply), err);

@@ -26,19 +26,19 @@ struct container {
 	char *id;
 	char *name; /* "/name" */
 	int64_t created_ns;
-	char *image;    /* as given at create */
-	char *image_id; /* sha256:... */
-	json_object *config;      /* Config, merged with the image's */
+	char *image;		  /* as given at create */
+	char *image_id;		  /* sha256:... */
+	json_object *config;	  /* Config, merged with the image's */
 	json_object *host_config; /* HostConfig, defaults filled */
-	char *path;               /* the process: Path and Args as inspect shows them */
+	char *path;		  /* the process: Path and Args as inspect shows them */
 	char **args;
 
 	/* state */
 	enum cstatus status;
-	bool starting;  /* a start is in progress */
-	bool stopping;  /* a stop/kill by the user: no restart */
+	bool starting; /* a start is in progress */
+	bool stopping; /* a stop/kill by the user: no restart */
 	bool removing;
-	bool removed;   /* gone: waiters on "removed" wake up */
+	bool removed; /* gone: waiters on "removed" wake up */
 	pid_t pid;
 	pid_t shim_pid;
 	int exit_code;
@@ -49,9 +49,9 @@ struct container {
 	bool oom_killed;
 	uint64_t exit_gen;  /* bumps at every exit (wait next-exit) */
 	uint64_t start_gen; /* bumps at every start */
-	int watch_fd;       /* WAIT connection to the shim, -1 when none */
+	int watch_fd;	    /* WAIT connection to the shim, -1 when none */
 	int pending_attach; /* attaches waiting for the next start */
-	int attached;       /* of those, connected to the shim */
+	int attached;	    /* of those, connected to the shim */
 	bool tty;
 	struct exec_proc *execs;
 
@@ -61,7 +61,7 @@ struct container {
 struct exec_proc {
 	char *id;
 	char *container_id;
-	json_object *config; /* the create body */
+	json_object *config;  /* the create body */
 	json_object *process; /* OCI process */
 	bool tty, open_stdin, open_stdout, open_stderr;
 	bool running, started, exited;
@@ -90,7 +90,7 @@ struct engine {
 	/* events */
 	json_object *events[EVENT_RING];
 	int64_t event_time[EVENT_RING]; /* ns */
-	uint64_t event_seq;             /* total emitted */
+	uint64_t event_seq;		/* total emitted */
 	int64_t start_ns;
 	char *daemon_id;
 };
@@ -104,7 +104,7 @@ int store_load_all(struct engine *e, struct error **err);
 /* Lookup with the lock held. */
 struct container *container_find(struct engine *e, const char *ref);
 /* Paths. Caller frees. */
-char *container_dir(struct engine *e, const char *id);    /* data_root/containers/<id> */
+char *container_dir(struct engine *e, const char *id);	  /* data_root/containers/<id> */
 char *container_rundir(struct engine *e, const char *id); /* exec_root/containers/<id> */
 char *container_log_path(struct engine *e, const char *id);
 void container_free(struct container *c);
@@ -116,8 +116,8 @@ char *container_status_text(const struct container *c);
 int spec_build(struct engine *e, struct container *c, const char *rootfs, json_object **ret,
 	       struct error **err);
 /* An OCI process for exec from the container's spec. */
-int spec_exec_process(struct engine *e, struct container *c, json_object *body,
-		      json_object **ret, struct error **err);
+int spec_exec_process(struct engine *e, struct container *c, json_object *body, json_object **ret,
+		      struct error **err);
 
 /* Events (events.c). With the lock held. */
 void event_emit_locked(struct engine *e, const char *type, const char *action, const char *id,

@@ -141,7 +141,8 @@ int shim_request(const char *sock, const char *line, char *reply, size_t n, stru
 
 static char *shim_sock(struct engine *e, const char *id)
 {
-	return xasprintf("%s/containers/%s/shim.sock", e->cfg->exec_root, id);
+	_cleanup_free_ char *run = container_rundir(e, id);
+	return xasprintf("%s/shim.sock", run);
 }
 
 /* ---- files of a container: hostname, hosts, resolv.conf ---------------------- */
@@ -154,10 +155,10 @@ static int write_etc_files(struct engine *e, struct container *c, struct error *
 	_cleanup_free_ char *rc = xasprintf("%s/resolv.conf", dir);
 	const char *host = get_s(c->config, "Hostname");
 	_cleanup_free_ char *hline = xasprintf("%s\n", host ? host : "");
-	_cleanup_free_ char *hosts = xasprintf(
-		"127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
-		"fe00::\tip6-localnet\nff00::\tip6-mcastprefix\nff02::1\tip6-allnodes\n"
-		"ff02::2\tip6-allrouters\n");
+	_cleanup_free_ char *hosts =
+	    xasprintf("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
+		      "fe00::\tip6-localnet\nff00::\tip6-mcastprefix\nff02::1\tip6-allnodes\n"
+		      "ff02::2\tip6-allrouters\n");
 	_cleanup_free_ char *resolv = NULL;
 	int r;
 
@@ -285,7 +286,8 @@ static int start_locked_released(struct engine *e, const char *id, struct error 
 		if (!mf)
 			mf = kv_list_get(&e->cfg->log_opts, "max-file");
 		if (ms && log_opt_size(ms, &sz) < 0)
-			return error_setx(err, -EINVAL, "invalid value for log opt max-size: %s", ms);
+			return error_setx(err, -EINVAL, "invalid value for log opt max-size: %s",
+					  ms);
 		if (sz)
 			maxsize = xasprintf("%" PRIu64, sz);
 		if (mf)
@@ -363,7 +365,8 @@ static int start_locked_released(struct engine *e, const char *id, struct error 
 		pthread_mutex_unlock(&e->lock);
 		r = shim_request(sock, "START\n", reply, sizeof(reply), err);
 		if (r >= 0 && !startswith(reply, "OK "))
-			r = error_setx(err, -EINVAL, "%s", startswith(reply, "ERR ") ? reply + 4 : reply);
+			r = error_setx(err, -EINVAL, "%s",
+				       startswith(reply, "ERR ") ? reply + 4 : reply);
 		pthread_mutex_lock(&e->lock);
 	}
 	if (r < 0) {
@@ -378,18 +381,25 @@ static int start_locked_released(struct engine *e, const char *id, struct error 
 		c->error = xstrdup(*err ? (*err)->msg : "start failed");
 		/* Docker: 127 for a missing executable, 126 when it cannot run, else 128. */
 		c->exit_code = strstr(c->error, "not found") || strstr(c->error, "no such file")
-				       ? 127
+				   ? 127
 			       : strstr(c->error, "ermission denied") ? 126
 								      : 128;
 		c->shim_pid = 0;
 		c->starting = false;
 		c->pending_attach = c->attached = 0;
 		c->exit_gen++;
+		c->start_gen++; /* attaches waiting for this start give up */
 		if (c->status != C_CREATED)
 			c->status = C_EXITED;
 		c->finished_ns = now_ns();
 		store_save(e, c);
 		pthread_cond_broadcast(&e->cond);
+		/* --rm: a container that cannot start goes too, as with Docker. */
+		if (get(c->host_config, "AutoRemove") &&
+		    json_object_get_boolean(get(c->host_config, "AutoRemove")) && !c->removing) {
+			c->removing = true;
+			container_remove_locked(e, c);
+		}
 		return r;
 	}
 	c->pid = (pid_t)atoi(reply + 3);
@@ -432,8 +442,9 @@ static int container_start_internal(struct engine *e, const char *ref, bool user
 	}
 	if (c->removing) {
 		pthread_mutex_unlock(&e->lock);
-		return error_setx(err, -EEXIST, "container is marked for removal and cannot be "
-						"started");
+		return error_setx(err, -EEXIST,
+				  "container is marked for removal and cannot be "
+				  "started");
 	}
 	if (user)
 		c->manually_stopped = false;
@@ -456,12 +467,13 @@ static int parse_signal(const char *s)
 	static const struct {
 		const char *n;
 		int v;
-	} t[] = {{"HUP", 1},   {"INT", 2},   {"QUIT", 3},  {"ILL", 4},	 {"TRAP", 5},  {"ABRT", 6},
-		 {"BUS", 7},   {"FPE", 8},   {"KILL", 9},  {"USR1", 10}, {"SEGV", 11}, {"USR2", 12},
-		 {"PIPE", 13}, {"ALRM", 14}, {"TERM", 15}, {"STKFLT", 16}, {"CHLD", 17},
-		 {"CONT", 18}, {"STOP", 19}, {"TSTP", 20}, {"TTIN", 21}, {"TTOU", 22},
-		 {"URG", 23},  {"XCPU", 24}, {"XFSZ", 25}, {"VTALRM", 26}, {"PROF", 27},
-		 {"WINCH", 28}, {"IO", 29},  {"PWR", 30},  {"SYS", 31}};
+	} t[] = {{"HUP", 1},	 {"INT", 2},   {"QUIT", 3},   {"ILL", 4},   {"TRAP", 5},
+		 {"ABRT", 6},	 {"BUS", 7},   {"FPE", 8},    {"KILL", 9},  {"USR1", 10},
+		 {"SEGV", 11},	 {"USR2", 12}, {"PIPE", 13},  {"ALRM", 14}, {"TERM", 15},
+		 {"STKFLT", 16}, {"CHLD", 17}, {"CONT", 18},  {"STOP", 19}, {"TSTP", 20},
+		 {"TTIN", 21},	 {"TTOU", 22}, {"URG", 23},   {"XCPU", 24}, {"XFSZ", 25},
+		 {"VTALRM", 26}, {"PROF", 27}, {"WINCH", 28}, {"IO", 29},   {"PWR", 30},
+		 {"SYS", 31}};
 	int n;
 	if (isempty(s))
 		return -1;
@@ -480,8 +492,9 @@ static int kill_locked(struct engine *e, struct container *c, int sig, struct er
 	_cleanup_error_ struct error *e2 = NULL;
 	int r;
 	if (c->status != C_RUNNING && c->status != C_PAUSED)
-		return error_setx(err, -EEXIST, "Cannot kill container: %s: container %s is not "
-						"running",
+		return error_setx(err, -EEXIST,
+				  "Cannot kill container: %s: container %s is not "
+				  "running",
 				  c->name + 1, c->id);
 	/* The whole cgroup for KILL (a shell's children die too), the init otherwise. */
 	r = runtime_kill(&e->rt, c->id, sig, sig == SIGKILL, &e2);
@@ -500,8 +513,7 @@ static int kill_locked(struct engine *e, struct container *c, int sig, struct er
 	return 0;
 }
 
-int engine_container_kill(struct engine *e, const char *ref, const char *signal,
-			  struct error **err)
+int engine_container_kill(struct engine *e, const char *ref, const char *signal, struct error **err)
 {
 	struct container *c;
 	int sig = isempty(signal) ? SIGKILL : parse_signal(signal), r;
@@ -764,13 +776,13 @@ int engine_container_unpause(struct engine *e, const char *ref, struct error **e
 	return r;
 }
 
-int engine_container_update(struct engine *e, const char *ref, json_object *body,
-			    json_object **ret, struct error **err)
+int engine_container_update(struct engine *e, const char *ref, json_object *body, json_object **ret,
+			    struct error **err)
 {
-	static const char *const keys[] = {"Memory", "MemorySwap", "MemoryReservation",
-					   "NanoCpus", "CpuShares", "CpuQuota", "CpuPeriod",
-					   "CpusetCpus", "CpusetMems", "PidsLimit", "RestartPolicy",
-					   "BlkioWeight"};
+	static const char *const keys[] = {"Memory",	"MemorySwap",	 "MemoryReservation",
+					   "NanoCpus",	"CpuShares",	 "CpuQuota",
+					   "CpuPeriod", "CpusetCpus",	 "CpusetMems",
+					   "PidsLimit", "RestartPolicy", "BlkioWeight"};
 	struct container *c;
 	struct oci_resources res = {0};
 	_cleanup_error_ struct error *e2 = NULL;
@@ -810,7 +822,8 @@ int engine_container_update(struct engine *e, const char *ref, json_object *body
 	if ((v = get(body, "NanoCpus")) && json_object_get_int64(v) > 0) {
 		res.cpu.present = true;
 		res.cpu.period = (struct opt_u64){true, 100000};
-		res.cpu.quota = (struct opt_i64){true, json_object_get_int64(v) * 100000 / 1000000000};
+		res.cpu.quota =
+		    (struct opt_i64){true, json_object_get_int64(v) * 100000 / 1000000000};
 	}
 	if ((v = get(body, "CpuQuota")) && json_object_get_int64(v) != 0) {
 		res.cpu.present = true;
@@ -846,14 +859,14 @@ int engine_container_update(struct engine *e, const char *ref, json_object *body
 	return r;
 }
 
-int engine_container_top(struct engine *e, const char *ref, const char *ps_args,
-			 json_object **ret, struct error **err)
+int engine_container_top(struct engine *e, const char *ref, const char *ps_args, json_object **ret,
+			 struct error **err)
 {
 	struct container *c;
 	pid_t *pids = NULL;
 	size_t n = 0;
 	_cleanup_error_ struct error *e2 = NULL;
-	_cleanup_free_ char *list = xstrdup(""), *cmd = NULL, *out = NULL;
+	_cleanup_free_ char *list = xstrdup(""), *out = NULL;
 	int r;
 
 	pthread_mutex_lock(&e->lock);
@@ -985,8 +998,7 @@ int engine_container_top(struct engine *e, const char *ref, const char *ps_args,
 	return 0;
 }
 
-int engine_container_stats(struct engine *e, const char *ref, json_object **ret,
-			   struct error **err)
+int engine_container_stats(struct engine *e, const char *ref, json_object **ret, struct error **err)
 {
 	struct container *c;
 	_cleanup_error_ struct error *e2 = NULL;
@@ -1021,7 +1033,8 @@ int engine_container_stats(struct engine *e, const char *ref, json_object **ret,
 		json_object *rc = raw && r >= 0 ? raw : NULL, *x, *y;
 		uint64_t total = 0, musage = 0, mlimit = 0, current = 0;
 		if (rc && json_object_object_get_ex(rc, "cpu", &x) &&
-		    json_object_object_get_ex(x, "usage", &y) && json_object_object_get_ex(y, "total", &x))
+		    json_object_object_get_ex(x, "usage", &y) &&
+		    json_object_object_get_ex(y, "total", &x))
 			total = json_object_get_uint64(x);
 		if (rc && json_object_object_get_ex(rc, "memory", &x) &&
 		    json_object_object_get_ex(x, "usage", &y)) {
@@ -1041,10 +1054,11 @@ int engine_container_stats(struct engine *e, const char *ref, json_object **ret,
 		{
 			struct timespec ts;
 			clock_gettime(CLOCK_MONOTONIC, &ts);
-			json_object_object_add(cpu, "system_cpu_usage",
-					       json_object_new_uint64((uint64_t)ts.tv_sec * 1000000000ULL *
-								      (uint64_t)sysconf(_SC_NPROCESSORS_ONLN) +
-								      (uint64_t)ts.tv_nsec));
+			json_object_object_add(
+			    cpu, "system_cpu_usage",
+			    json_object_new_uint64((uint64_t)ts.tv_sec * 1000000000ULL *
+						       (uint64_t)sysconf(_SC_NPROCESSORS_ONLN) +
+						   (uint64_t)ts.tv_nsec));
 		}
 		json_add_int(cpu, "online_cpus", sysconf(_SC_NPROCESSORS_ONLN));
 		json_object_object_add(cpu, "throttling_data", json_object_new_object());
@@ -1123,8 +1137,9 @@ static bool should_restart(struct container *c)
 {
 	json_object *rp = get(c->host_config, "RestartPolicy");
 	const char *name = get_s(rp, "Name");
-	int max = rp && get(rp, "MaximumRetryCount") ? json_object_get_int(get(rp, "MaximumRetryCount"))
-						     : 0;
+	int max = rp && get(rp, "MaximumRetryCount")
+		      ? json_object_get_int(get(rp, "MaximumRetryCount"))
+		      : 0;
 	if (c->stopping || !name)
 		return false;
 	if (streq(name, "always"))
@@ -1168,7 +1183,9 @@ static void handle_exit_locked(struct engine *e, struct container *c, int code, 
 		int64_t ran = c->finished_ns - c->started_ns;
 		struct restart_job *j = xnew0(struct restart_job, 1);
 		pthread_t t;
-		int64_t delay = ran > 10LL * 1000000000LL ? 100 : 100LL << (c->restart_count < 10 ? c->restart_count : 10);
+		int64_t delay = ran > 10LL * 1000000000LL
+				    ? 100
+				    : 100LL << (c->restart_count < 10 ? c->restart_count : 10);
 		if (delay > 60000)
 			delay = 60000;
 		c->status = C_RESTARTING;
@@ -1190,7 +1207,8 @@ static void handle_exit_locked(struct engine *e, struct container *c, int code, 
 /* Read the exit file of a shim that is gone: "<code> <ns>". */
 static bool read_exit_file(struct engine *e, const char *id, int *code, int64_t *when)
 {
-	_cleanup_free_ char *p = xasprintf("%s/containers/%s/exit", e->cfg->exec_root, id);
+	_cleanup_free_ char *run = container_rundir(e, id);
+	_cleanup_free_ char *p = xasprintf("%s/exit", run);
 	_cleanup_free_ char *txt = NULL;
 	long long ns = 0;
 	if (read_file_at(AT_FDCWD, p, 128, &txt, NULL) < 0)
@@ -1315,8 +1333,9 @@ int lifecycle_reconcile(struct engine *e)
 			if (runtime_state(&e->rt, c->id, &st, NULL) >= 0) {
 				json_object *s;
 				if (json_object_object_get_ex(st, "status", &s))
-					c->status = streq(json_object_get_string(s), "paused") ? C_PAUSED
-											     : C_RUNNING;
+					c->status = streq(json_object_get_string(s), "paused")
+							? C_PAUSED
+							: C_RUNNING;
 				json_object_put(st);
 			}
 		}

@@ -24,22 +24,54 @@ __asm__(".section .rodata\n"
 extern const char berth_docker_seccomp_profile[];
 
 static const char *const default_caps[] = {
-	"CAP_CHOWN",	  "CAP_DAC_OVERRIDE",	  "CAP_FSETID",	    "CAP_FOWNER",
-	"CAP_MKNOD",	  "CAP_NET_RAW",	  "CAP_SETGID",	    "CAP_SETUID",
-	"CAP_SETFCAP",	  "CAP_SETPCAP",	  "CAP_NET_BIND_SERVICE", "CAP_SYS_CHROOT",
-	"CAP_KILL",	  "CAP_AUDIT_WRITE",
+    "CAP_CHOWN",   "CAP_DAC_OVERRIDE", "CAP_FSETID",	       "CAP_FOWNER",
+    "CAP_MKNOD",   "CAP_NET_RAW",      "CAP_SETGID",	       "CAP_SETUID",
+    "CAP_SETFCAP", "CAP_SETPCAP",      "CAP_NET_BIND_SERVICE", "CAP_SYS_CHROOT",
+    "CAP_KILL",	   "CAP_AUDIT_WRITE",
 };
 
 static const char *const all_caps[] = {
-	"CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_FOWNER", "CAP_FSETID",
-	"CAP_KILL", "CAP_SETGID", "CAP_SETUID", "CAP_SETPCAP", "CAP_LINUX_IMMUTABLE",
-	"CAP_NET_BIND_SERVICE", "CAP_NET_BROADCAST", "CAP_NET_ADMIN", "CAP_NET_RAW",
-	"CAP_IPC_LOCK", "CAP_IPC_OWNER", "CAP_SYS_MODULE", "CAP_SYS_RAWIO", "CAP_SYS_CHROOT",
-	"CAP_SYS_PTRACE", "CAP_SYS_PACCT", "CAP_SYS_ADMIN", "CAP_SYS_BOOT", "CAP_SYS_NICE",
-	"CAP_SYS_RESOURCE", "CAP_SYS_TIME", "CAP_SYS_TTY_CONFIG", "CAP_MKNOD", "CAP_LEASE",
-	"CAP_AUDIT_WRITE", "CAP_AUDIT_CONTROL", "CAP_SETFCAP", "CAP_MAC_OVERRIDE",
-	"CAP_MAC_ADMIN", "CAP_SYSLOG", "CAP_WAKE_ALARM", "CAP_BLOCK_SUSPEND", "CAP_AUDIT_READ",
-	"CAP_PERFMON", "CAP_BPF", "CAP_CHECKPOINT_RESTORE",
+    "CAP_CHOWN",
+    "CAP_DAC_OVERRIDE",
+    "CAP_DAC_READ_SEARCH",
+    "CAP_FOWNER",
+    "CAP_FSETID",
+    "CAP_KILL",
+    "CAP_SETGID",
+    "CAP_SETUID",
+    "CAP_SETPCAP",
+    "CAP_LINUX_IMMUTABLE",
+    "CAP_NET_BIND_SERVICE",
+    "CAP_NET_BROADCAST",
+    "CAP_NET_ADMIN",
+    "CAP_NET_RAW",
+    "CAP_IPC_LOCK",
+    "CAP_IPC_OWNER",
+    "CAP_SYS_MODULE",
+    "CAP_SYS_RAWIO",
+    "CAP_SYS_CHROOT",
+    "CAP_SYS_PTRACE",
+    "CAP_SYS_PACCT",
+    "CAP_SYS_ADMIN",
+    "CAP_SYS_BOOT",
+    "CAP_SYS_NICE",
+    "CAP_SYS_RESOURCE",
+    "CAP_SYS_TIME",
+    "CAP_SYS_TTY_CONFIG",
+    "CAP_MKNOD",
+    "CAP_LEASE",
+    "CAP_AUDIT_WRITE",
+    "CAP_AUDIT_CONTROL",
+    "CAP_SETFCAP",
+    "CAP_MAC_OVERRIDE",
+    "CAP_MAC_ADMIN",
+    "CAP_SYSLOG",
+    "CAP_WAKE_ALARM",
+    "CAP_BLOCK_SUSPEND",
+    "CAP_AUDIT_READ",
+    "CAP_PERFMON",
+    "CAP_BPF",
+    "CAP_CHECKPOINT_RESTORE",
 };
 
 static json_object *get(json_object *o, const char *k)
@@ -100,14 +132,16 @@ static int build_caps(json_object *hc, char ***ret, struct error **err)
 		return 0;
 	}
 	for (size_t i = 0; add && i < json_object_array_length(add); i++) {
-		_cleanup_free_ char *n = cap_name(json_object_get_string(json_object_array_get_idx(add, i)));
+		_cleanup_free_ char *n =
+		    cap_name(json_object_get_string(json_object_array_get_idx(add, i)));
 		if (streq(n, "CAP_ALL"))
 			add_all = true;
 		else if (!known_cap(n))
 			return error_setx(err, -EINVAL, "unknown capability: \"%s\"", n);
 	}
 	for (size_t i = 0; drop && i < json_object_array_length(drop); i++) {
-		_cleanup_free_ char *n = cap_name(json_object_get_string(json_object_array_get_idx(drop, i)));
+		_cleanup_free_ char *n =
+		    cap_name(json_object_get_string(json_object_array_get_idx(drop, i)));
 		if (streq(n, "CAP_ALL"))
 			drop_all = true;
 		else if (!known_cap(n))
@@ -120,7 +154,8 @@ static int build_caps(json_object *hc, char ***ret, struct error **err)
 			caps = strv_append(caps, base[i]);
 	}
 	for (size_t i = 0; add && i < json_object_array_length(add); i++) {
-		_cleanup_free_ char *n = cap_name(json_object_get_string(json_object_array_get_idx(add, i)));
+		_cleanup_free_ char *n =
+		    cap_name(json_object_get_string(json_object_array_get_idx(add, i)));
 		if (!streq(n, "CAP_ALL") && !strv_contains(caps, n))
 			caps = strv_append(caps, n);
 	}
@@ -130,7 +165,7 @@ static int build_caps(json_object *hc, char ***ret, struct error **err)
 			bool dropped = false;
 			for (size_t i = 0; i < json_object_array_length(drop); i++) {
 				_cleanup_free_ char *n = cap_name(
-					json_object_get_string(json_object_array_get_idx(drop, i)));
+				    json_object_get_string(json_object_array_get_idx(drop, i)));
 				dropped |= streq(n, *p);
 			}
 			/* An explicit add wins over a drop of the same cap only when both... Docker
@@ -229,9 +264,11 @@ static json_object *member_groups(const char *group, const char *user, uint32_t 
 			f[n++] = t;
 		if (n < 4)
 			continue;
-		for (char *sv = NULL, *m = strtok_r(f[3], ",", &sv); m; m = strtok_r(NULL, ",", &sv))
+		for (char *sv = NULL, *m = strtok_r(f[3], ",", &sv); m;
+		     m = strtok_r(NULL, ",", &sv))
 			if (streq(m, user) && (uint32_t)strtoul(f[2], NULL, 10) != primary)
-				json_object_array_add(a, json_object_new_int64(strtoul(f[2], NULL, 10)));
+				json_object_array_add(
+				    a, json_object_new_int64(strtoul(f[2], NULL, 10)));
 	}
 	return a;
 }
@@ -272,9 +309,9 @@ static int resolve_user(const char *rootfs, const char *spec, json_object *group
 				gid = 0;
 		} else if (!passwd_lookup(passwd, u, false, &uid, &gid, &name)) {
 			json_object_put(o);
-			return error_setx(err, -EINVAL,
-					  "unable to find user %s: no matching entries in passwd file",
-					  u);
+			return error_setx(
+			    err, -EINVAL,
+			    "unable to find user %s: no matching entries in passwd file", u);
 		}
 	} else {
 		passwd_lookup(passwd, "0", true, &uid, &gid, &name);
@@ -291,9 +328,9 @@ static int resolve_user(const char *rootfs, const char *spec, json_object *group
 			gid = (uint32_t)v;
 		} else if (!group_lookup(group, g, &gid)) {
 			json_object_put(o);
-			return error_setx(err, -EINVAL,
-					  "unable to find group %s: no matching entries in group file",
-					  g);
+			return error_setx(
+			    err, -EINVAL,
+			    "unable to find group %s: no matching entries in group file", g);
 		}
 	}
 	json_add_int(o, "uid", uid);
@@ -309,9 +346,9 @@ static int resolve_user(const char *rootfs, const char *spec, json_object *group
 		else {
 			json_object_put(o);
 			json_object_put(extra);
-			return error_setx(err, -EINVAL,
-					  "unable to find group %s: no matching entries in group file",
-					  ga);
+			return error_setx(
+			    err, -EINVAL,
+			    "unable to find group %s: no matching entries in group file", ga);
 		}
 	}
 	if (json_object_array_length(extra))
@@ -343,7 +380,8 @@ static json_object *oci_seccomp_json(const struct oci_seccomp *sc)
 		for (size_t j = 0; j < s->n_args; j++) {
 			json_object *a = json_object_new_object();
 			json_add_int(a, "index", s->args[j].index);
-			json_object_object_add(a, "value", json_object_new_uint64(s->args[j].value));
+			json_object_object_add(a, "value",
+					       json_object_new_uint64(s->args[j].value));
 			json_object_object_add(a, "valueTwo",
 					       json_object_new_uint64(s->args[j].value_two));
 			json_add_str(a, "op", s->args[j].op);
@@ -368,8 +406,9 @@ static int build_seccomp(struct engine *e, json_object *hc, char **caps, json_ob
 	*ret = NULL;
 	for (size_t i = 0; so && i < json_object_array_length(so); i++) {
 		const char *s = json_object_get_string(json_object_array_get_idx(so, i));
-		const char *v = s ? (startswith(s, "seccomp=") ? s + 8
-							       : startswith(s, "seccomp:") ? s + 8 : NULL)
+		const char *v = s ? (startswith(s, "seccomp=")	 ? s + 8
+				     : startswith(s, "seccomp:") ? s + 8
+								 : NULL)
 				  : NULL;
 		if (v)
 			profile = v;
@@ -469,8 +508,10 @@ int spec_build(struct engine *e, struct container *c, const char *rootfs, json_o
 		if (tty && cs && json_object_array_length(cs) == 2 &&
 		    json_object_get_int(json_object_array_get_idx(cs, 0)) > 0) {
 			json_object *size = json_object_new_object();
-			json_add_int(size, "height", json_object_get_int(json_object_array_get_idx(cs, 0)));
-			json_add_int(size, "width", json_object_get_int(json_object_array_get_idx(cs, 1)));
+			json_add_int(size, "height",
+				     json_object_get_int(json_object_array_get_idx(cs, 0)));
+			json_add_int(size, "width",
+				     json_object_get_int(json_object_array_get_idx(cs, 1)));
 			json_object_object_add(proc, "consoleSize", size);
 		}
 		json_object_object_add(proc, "user", user);
@@ -480,37 +521,43 @@ int spec_build(struct engine *e, struct container *c, const char *rootfs, json_o
 			json_object *ce = get(cfg, "Env");
 			bool has_path = false, has_term = false, has_host = false;
 			for (size_t i = 0; ce && i < json_object_array_length(ce); i++) {
-				const char *kv = json_object_get_string(json_object_array_get_idx(ce, i));
+				const char *kv =
+				    json_object_get_string(json_object_array_get_idx(ce, i));
 				has_path |= startswith(kv, "PATH=") != NULL;
 				has_term |= startswith(kv, "TERM=") != NULL;
 				has_host |= startswith(kv, "HOSTNAME=") != NULL;
 			}
 			if (!has_path)
-				json_object_array_add(env, json_object_new_string(
-								   "PATH=/usr/local/sbin:/usr/local/bin:"
-								   "/usr/sbin:/usr/bin:/sbin:/bin"));
+				json_object_array_add(
+				    env,
+				    json_object_new_string("PATH=/usr/local/sbin:/usr/local/bin:"
+							   "/usr/sbin:/usr/bin:/sbin:/bin"));
 			if (!has_host) {
-				_cleanup_free_ char *h = xasprintf("HOSTNAME=%s", get_s(cfg, "Hostname"));
+				_cleanup_free_ char *h =
+				    xasprintf("HOSTNAME=%s", get_s(cfg, "Hostname"));
 				json_object_array_add(env, json_object_new_string(h));
 			}
 			if (tty && !has_term)
 				json_object_array_add(env, json_object_new_string("TERM=xterm"));
 			for (size_t i = 0; ce && i < json_object_array_length(ce); i++) {
-				const char *kv = json_object_get_string(json_object_array_get_idx(ce, i));
+				const char *kv =
+				    json_object_get_string(json_object_array_get_idx(ce, i));
 				if (strchr(kv, '='))
 					json_object_array_add(env, json_object_new_string(kv));
 			}
 		}
 		json_object_object_add(proc, "env", env);
-		json_add_str(proc, "cwd", !isempty(get_s(cfg, "WorkingDir")) ? get_s(cfg, "WorkingDir")
-									    : "/");
+		json_add_str(proc, "cwd",
+			     !isempty(get_s(cfg, "WorkingDir")) ? get_s(cfg, "WorkingDir") : "/");
 		{
 			json_object *capo = json_object_new_object();
 			bool nonroot = json_object_get_int64(get(user, "uid")) != 0;
 			json_object_object_add(capo, "bounding", json_strv_new(caps));
 			/* Docker: a non-root user keeps no effective or permitted caps. */
-			json_object_object_add(capo, "effective", json_strv_new(nonroot ? NULL : caps));
-			json_object_object_add(capo, "permitted", json_strv_new(nonroot ? NULL : caps));
+			json_object_object_add(capo, "effective",
+					       json_strv_new(nonroot ? NULL : caps));
+			json_object_object_add(capo, "permitted",
+					       json_strv_new(nonroot ? NULL : caps));
 			json_object_object_add(proc, "capabilities", capo);
 		}
 		{
@@ -529,10 +576,12 @@ int spec_build(struct engine *e, struct container *c, const char *rootfs, json_o
 						*p = (char)(*p - 32);
 				x = json_object_new_object();
 				json_add_str(x, "type", t);
-				json_object_object_add(x, "hard",
-						       json_object_new_uint64((uint64_t)get_i(u, "Hard", 0)));
-				json_object_object_add(x, "soft",
-						       json_object_new_uint64((uint64_t)get_i(u, "Soft", 0)));
+				json_object_object_add(
+				    x, "hard",
+				    json_object_new_uint64((uint64_t)get_i(u, "Hard", 0)));
+				json_object_object_add(
+				    x, "soft",
+				    json_object_new_uint64((uint64_t)get_i(u, "Soft", 0)));
 				json_object_array_add(rl, x);
 			}
 			for (char **d = defaults; d && *d; d++) {
@@ -551,7 +600,8 @@ int spec_build(struct engine *e, struct container *c, const char *rootfs, json_o
 						*p = (char)(*p - 32);
 				bool dup = false;
 				for (size_t i = 0; i < json_object_array_length(rl); i++)
-					dup |= streq(get_s(json_object_array_get_idx(rl, i), "type"), t);
+					dup |= streq(
+					    get_s(json_object_array_get_idx(rl, i), "type"), t);
 				if (dup)
 					continue;
 				json_object *x = json_object_new_object();
@@ -566,8 +616,10 @@ int spec_build(struct engine *e, struct container *c, const char *rootfs, json_o
 			bool nnp = e->cfg->no_new_privileges;
 			json_object *so = get(hc, "SecurityOpt");
 			for (size_t i = 0; so && i < json_object_array_length(so); i++) {
-				const char *s = json_object_get_string(json_object_array_get_idx(so, i));
-				if (streq(s, "no-new-privileges") || streq(s, "no-new-privileges:true") ||
+				const char *s =
+				    json_object_get_string(json_object_array_get_idx(so, i));
+				if (streq(s, "no-new-privileges") ||
+				    streq(s, "no-new-privileges:true") ||
 				    streq(s, "no-new-privileges=true"))
 					nnp = true;
 				else if (streq(s, "no-new-privileges:false") ||
@@ -595,10 +647,11 @@ int spec_build(struct engine *e, struct container *c, const char *rootfs, json_o
 	add_mount(mounts, "/dev", "tmpfs", "tmpfs", "nosuid,strictatime,mode=755,size=65536k");
 	add_mount(mounts, "/dev/pts", "devpts", "devpts",
 		  "nosuid,noexec,newinstance,ptmxmode=0666,mode=0620,gid=5");
-	add_mount(mounts, "/sys", "sysfs", "sysfs", privileged ? "nosuid,noexec,nodev,rw"
-							     : "nosuid,noexec,nodev,ro");
+	add_mount(mounts, "/sys", "sysfs", "sysfs",
+		  privileged ? "nosuid,noexec,nodev,rw" : "nosuid,noexec,nodev,ro");
 	add_mount(mounts, "/sys/fs/cgroup", "cgroup", "cgroup",
-		  privileged ? "nosuid,noexec,nodev,relatime,rw" : "nosuid,noexec,nodev,relatime,ro");
+		  privileged ? "nosuid,noexec,nodev,relatime,rw"
+			     : "nosuid,noexec,nodev,relatime,ro");
 	add_mount(mounts, "/dev/mqueue", "mqueue", "mqueue", "nosuid,noexec,nodev");
 	{
 		int64_t shm = get_i(hc, "ShmSize", 0);
@@ -617,7 +670,8 @@ int spec_build(struct engine *e, struct container *c, const char *rootfs, json_o
 	{
 		json_object *b = get(hc, "Binds");
 		for (size_t i = 0; b && i < json_object_array_length(b); i++) {
-			_cleanup_free_ char *s = xstrdup(json_object_get_string(json_object_array_get_idx(b, i)));
+			_cleanup_free_ char *s =
+			    xstrdup(json_object_get_string(json_object_array_get_idx(b, i)));
 			char *dst = strchr(s, ':'), *mode;
 			if (!dst)
 				continue;
@@ -626,11 +680,11 @@ int spec_build(struct engine *e, struct container *c, const char *rootfs, json_o
 			if (mode)
 				*mode++ = 0;
 			_cleanup_free_ char *opts = xasprintf(
-				"rbind,%s%s", mode && strstr(mode, "ro") && !strstr(mode, "rw") ? "ro"
-												 : "rw",
-				mode && strstr(mode, "rshared") ? ",rshared"
-				: mode && strstr(mode, "rslave") ? ",rslave"
-								  : ",rprivate");
+			    "rbind,%s%s",
+			    mode && strstr(mode, "ro") && !strstr(mode, "rw") ? "ro" : "rw",
+			    mode && strstr(mode, "rshared")  ? ",rshared"
+			    : mode && strstr(mode, "rslave") ? ",rslave"
+							     : ",rprivate");
 			add_mount(mounts, dst, "bind", s, opts);
 		}
 	}
@@ -640,9 +694,9 @@ int spec_build(struct engine *e, struct container *c, const char *rootfs, json_o
 			json_object_object_foreach(t, dst, o)
 			{
 				const char *extra = json_object_get_string(o);
-				_cleanup_free_ char *opts = xasprintf("nosuid,nodev,noexec%s%s",
-								      !isempty(extra) ? "," : "",
-								      extra ? extra : "");
+				_cleanup_free_ char *opts =
+				    xasprintf("nosuid,nodev,noexec%s%s", !isempty(extra) ? "," : "",
+					      extra ? extra : "");
 				add_mount(mounts, dst, "tmpfs", "tmpfs", opts);
 			}
 		}
@@ -747,18 +801,26 @@ int spec_build(struct engine *e, struct container *c, const char *rootfs, json_o
 		json_object_object_add(lx, "sysctl", sys);
 	}
 	if (!privileged) {
-		static const char *const masked[] = {
-			"/proc/acpi", "/proc/asound", "/proc/interrupts", "/proc/kcore", "/proc/keys",
-			"/proc/latency_stats", "/proc/sched_debug", "/proc/scsi", "/proc/timer_list",
-			"/proc/timer_stats", "/sys/devices/virtual/powercap", "/sys/firmware"};
+		static const char *const masked[] = {"/proc/acpi",
+						     "/proc/asound",
+						     "/proc/interrupts",
+						     "/proc/kcore",
+						     "/proc/keys",
+						     "/proc/latency_stats",
+						     "/proc/sched_debug",
+						     "/proc/scsi",
+						     "/proc/timer_list",
+						     "/proc/timer_stats",
+						     "/sys/devices/virtual/powercap",
+						     "/sys/firmware"};
 		static const char *const ro[] = {"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys",
 						 "/proc/sysrq-trigger"};
 		json_object *mp = json_object_new_array(), *rp = json_object_new_array();
 		for (size_t i = 0; i < ELEMENTSOF(masked); i++)
 			json_object_array_add(mp, json_object_new_string(masked[i]));
 		for (long cpu = 0; cpu < sysconf(_SC_NPROCESSORS_CONF); cpu++) {
-			_cleanup_free_ char *t = xasprintf(
-				"/sys/devices/system/cpu/cpu%ld/thermal_throttle", cpu);
+			_cleanup_free_ char *t =
+			    xasprintf("/sys/devices/system/cpu/cpu%ld/thermal_throttle", cpu);
 			if (access(t, F_OK) == 0)
 				json_object_array_add(mp, json_object_new_string(t));
 		}
@@ -774,8 +836,8 @@ int spec_build(struct engine *e, struct container *c, const char *rootfs, json_o
 	return 0;
 }
 
-int spec_exec_process(struct engine *e, struct container *c, json_object *body,
-		      json_object **ret, struct error **err)
+int spec_exec_process(struct engine *e, struct container *c, json_object *body, json_object **ret,
+		      struct error **err)
 {
 	_cleanup_free_ char *run = container_rundir(e, c->id);
 	_cleanup_free_ char *cfgpath = xasprintf("%s/config.json", run);
@@ -802,7 +864,8 @@ int spec_exec_process(struct engine *e, struct container *c, json_object *body,
 	if (get(body, "Env")) {
 		json_object *env = get(p, "env"), *more = get(body, "Env");
 		for (size_t i = 0; i < json_object_array_length(more); i++)
-			json_object_array_add(env, json_object_get(json_object_array_get_idx(more, i)));
+			json_object_array_add(env,
+					      json_object_get(json_object_array_get_idx(more, i)));
 	}
 	if (!isempty(get_s(body, "User"))) {
 		json_object *u = NULL;

@@ -97,8 +97,8 @@ static char *get_str(json_object *o, const char *k)
 {
 	json_object *v;
 	return json_object_object_get_ex(o, k, &v) && json_object_is_type(v, json_type_string)
-		       ? xstrdup(json_object_get_string(v))
-		       : NULL;
+		   ? xstrdup(json_object_get_string(v))
+		   : NULL;
 }
 
 static int64_t get_int(json_object *o, const char *k)
@@ -145,7 +145,8 @@ int store_load_all(struct engine *e, struct error **err)
 		if (json_object_object_get_ex(doc, "Args", &v))
 			for (size_t i = 0; i < json_object_array_length(v); i++)
 				c->args = strv_append(
-					c->args, json_object_get_string(json_object_array_get_idx(v, i)));
+				    c->args,
+				    json_object_get_string(json_object_array_get_idx(v, i)));
 		c->watch_fd = -1;
 		if (!c->id || !c->name || !c->config || !c->host_config) {
 			log_warn("warning: skipping a damaged container record");

@@ -29,7 +29,7 @@ static void *stdin_pump(void *arg)
 		if (off < p->prefix_len) {
 			/* what the HTTP layer read past the request head goes first */
 			n = (ssize_t)(p->prefix_len - off < sizeof(buf) - 5 ? p->prefix_len - off
-									       : sizeof(buf) - 5);
+									    : sizeof(buf) - 5);
 			memcpy(buf + 5, p->prefix + off, (size_t)n);
 			off += (size_t)n;
 		} else {
@@ -117,7 +117,10 @@ int engine_container_attach(struct engine *e, const char *id, const struct attac
 		return error_setx(err, -ENOENT, "No such container: %s", id);
 	}
 	tty = c->tty;
-	sock = xasprintf("%s/containers/%s/shim.sock", e->cfg->exec_root, c->id);
+	{
+		_cleanup_free_ char *run = container_rundir(e, c->id);
+		sock = xasprintf("%s/shim.sock", run);
+	}
 	pthread_mutex_unlock(&e->lock);
 
 	if (o->logs)
@@ -169,7 +172,9 @@ int engine_container_attach(struct engine *e, const char *id, const struct attac
 	}
 	if (o->stdin_ && in_fd >= 0) {
 		pthread_t t;
-		struct pump_in p = {.in_fd = in_fd, .shim_fd = fd, .prefix = o->stdin_prefix,
+		struct pump_in p = {.in_fd = in_fd,
+				    .shim_fd = fd,
+				    .prefix = o->stdin_prefix,
 				    .prefix_len = o->stdin_prefix_len};
 		if (pthread_create(&t, NULL, stdin_pump, &p) == 0) {
 			r = relay_frames(fd, out_fd, tty, o->stdout_, o->stderr_);
@@ -228,10 +233,10 @@ static bool parse_line(const char *line, struct logline *l)
 	l->len = (size_t)json_object_get_string_len(v);
 	l->log = xmalloc(l->len + 1);
 	memcpy(l->log, json_object_get_string(v), l->len);
-	l->stream = json_object_object_get_ex(o, "stream", &v) &&
-				    streq(json_object_get_string(v), "stderr")
-			    ? 2
-			    : 1;
+	l->stream =
+	    json_object_object_get_ex(o, "stream", &v) && streq(json_object_get_string(v), "stderr")
+		? 2
+		: 1;
 	l->time = json_object_object_get_ex(o, "time", &v) ? xstrdup(json_object_get_string(v))
 							   : xstrdup("");
 	l->t = parse_time(l->time);
@@ -259,8 +264,8 @@ static int emit_line(const struct logs_opts *o, bool tty, int out_fd, struct log
 	return write_out(out_fd, tty, (uint8_t)l->stream, l->log, l->len);
 }
 
-int engine_container_logs(struct engine *e, const char *id, const struct logs_opts *o,
-			  int out_fd, volatile bool *cancel, struct error **err)
+int engine_container_logs(struct engine *e, const char *id, const struct logs_opts *o, int out_fd,
+			  volatile bool *cancel, struct error **err)
 {
 	struct container *c;
 	_cleanup_free_ char *path = NULL, *cid = NULL;

@@ -169,5 +169,4 @@ int send_fd(int sock, int fd, const char *name);
  * mode. *ret_status is the shell's exit status (128+signal when killed). */
 int wait_foreground(pid_t pid, int pty, int *ret_status);
 
-
 #endif

@@ -40,9 +40,9 @@ struct shim {
 	struct runtime_ctx rt;
 	int epfd, sigfd, listen_fd;
 	int out_r, err_r; /* container stdout/stderr (read ends), -1 when closed */
-	int in_w;         /* container stdin (write end), -1 when none */
-	int pty;          /* pty master, -1 without a tty */
-	pid_t pid;        /* the process we watch */
+	int in_w;	  /* container stdin (write end), -1 when none */
+	int pty;	  /* pty master, -1 without a tty */
+	pid_t pid;	  /* the process we watch */
 	bool started, exited;
 	int exit_code;
 	uint64_t finished_ns;
@@ -59,22 +59,22 @@ struct shim {
 int shim_parse_args(int argc, char **argv, struct shim_opts *o, struct error **err)
 {
 	static const struct option opts[] = {
-		{"id", required_argument, NULL, 'i'},
-		{"bundle", required_argument, NULL, 'b'},
-		{"dir", required_argument, NULL, 'd'},
-		{"runtime-root", required_argument, NULL, 'r'},
-		{"cgroup-root", required_argument, NULL, 'c'},
-		{"systemd-cgroup", no_argument, NULL, 's'},
-		{"log-path", required_argument, NULL, 'l'},
-		{"log-max-size", required_argument, NULL, 'm'},
-		{"log-max-files", required_argument, NULL, 'n'},
-		{"tty", no_argument, NULL, 't'},
-		{"open-stdin", no_argument, NULL, 'I'},
-		{"stdin-once", no_argument, NULL, 'O'},
-		{"exec-id", required_argument, NULL, 'e'},
-		{"process", required_argument, NULL, 'p'},
-		{"status-fd", required_argument, NULL, 'S'},
-		{NULL, 0, NULL, 0},
+	    {"id", required_argument, NULL, 'i'},
+	    {"bundle", required_argument, NULL, 'b'},
+	    {"dir", required_argument, NULL, 'd'},
+	    {"runtime-root", required_argument, NULL, 'r'},
+	    {"cgroup-root", required_argument, NULL, 'c'},
+	    {"systemd-cgroup", no_argument, NULL, 's'},
+	    {"log-path", required_argument, NULL, 'l'},
+	    {"log-max-size", required_argument, NULL, 'm'},
+	    {"log-max-files", required_argument, NULL, 'n'},
+	    {"tty", no_argument, NULL, 't'},
+	    {"open-stdin", no_argument, NULL, 'I'},
+	    {"stdin-once", no_argument, NULL, 'O'},
+	    {"exec-id", required_argument, NULL, 'e'},
+	    {"process", required_argument, NULL, 'p'},
+	    {"status-fd", required_argument, NULL, 'S'},
+	    {NULL, 0, NULL, 0},
 	};
 	int c;
 
@@ -107,11 +107,13 @@ int shim_parse_args(int argc, char **argv, struct shim_opts *o, struct error **e
 			break;
 		case 'm':
 			if (safe_atou64(optarg, &o->log_max_size) < 0)
-				return error_setx(err, -EINVAL, "invalid --log-max-size '%s'", optarg);
+				return error_setx(err, -EINVAL, "invalid --log-max-size '%s'",
+						  optarg);
 			break;
 		case 'n':
 			if (safe_atoi(optarg, &o->log_max_files) < 0 || o->log_max_files < 1)
-				return error_setx(err, -EINVAL, "invalid --log-max-files '%s'", optarg);
+				return error_setx(err, -EINVAL, "invalid --log-max-files '%s'",
+						  optarg);
 			break;
 		case 't':
 			o->tty = true;
@@ -165,8 +167,8 @@ static void log_rotate(struct shim *s)
 		s->log_fd = open(o->log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
 	} else {
 		for (int i = o->log_max_files - 1; i >= 1; i--) {
-			_cleanup_free_ char *from = i == 1 ? xstrdup(o->log_path)
-							   : xasprintf("%s.%d", o->log_path, i - 1);
+			_cleanup_free_ char *from =
+			    i == 1 ? xstrdup(o->log_path) : xasprintf("%s.%d", o->log_path, i - 1);
 			_cleanup_free_ char *to = xasprintf("%s.%d", o->log_path, i);
 			(void)rename(from, to);
 		}
@@ -191,7 +193,7 @@ static void log_emit(struct shim *s, const char *stream, const char *data, size_
 	json_add_str(o, "stream", stream);
 	json_add_str(o, "time", t);
 	line = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
-							 JSON_C_TO_STRING_NOSLASHESCAPE);
+						     JSON_C_TO_STRING_NOSLASHESCAPE);
 	n = strlen(line);
 	if (s->o->log_max_size && s->log_size + n + 1 > s->o->log_max_size && s->log_size > 0)
 		log_rotate(s);
@@ -344,7 +346,8 @@ static void handle_command(struct shim *s, struct client *c, char *line)
 	} else if (startswith(line, "RESIZE ")) {
 		unsigned h = 0, w = 0;
 		if (sscanf(line + 7, "%u %u", &h, &w) == 2 && s->pty >= 0) {
-			struct winsize ws = {.ws_row = (unsigned short)h, .ws_col = (unsigned short)w};
+			struct winsize ws = {.ws_row = (unsigned short)h,
+					     .ws_col = (unsigned short)w};
 			ioctl(s->pty, TIOCSWINSZ, &ws);
 		}
 		reply(c, "OK\n");
@@ -352,7 +355,8 @@ static void handle_command(struct shim *s, struct client *c, char *line)
 	} else if (streq(line, "WAIT")) {
 		c->kind = CLIENT_WAIT;
 		if (s->exited) {
-			reply(c, "EXIT %d %llu\n", s->exit_code, (unsigned long long)s->finished_ns);
+			reply(c, "EXIT %d %llu\n", s->exit_code,
+			      (unsigned long long)s->finished_ns);
 			client_drop(s, c);
 		}
 	} else if (streq(line, "CLOSESTDIN")) {
@@ -446,8 +450,8 @@ static int recv_fd(int sock)
 {
 	char buf[CMSG_SPACE(sizeof(int))], payload[256];
 	struct iovec iov = {.iov_base = payload, .iov_len = sizeof(payload)};
-	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = buf,
-			    .msg_controllen = sizeof(buf)};
+	struct msghdr mh = {
+	    .msg_iov = &iov, .msg_iovlen = 1, .msg_control = buf, .msg_controllen = sizeof(buf)};
 	struct cmsghdr *c;
 	int fd = -1;
 	if (recvmsg(sock, &mh, MSG_CMSG_CLOEXEC) < 0)
@@ -527,7 +531,7 @@ static int do_start(struct shim *s, char *errbuf, size_t errlen)
 	struct oci_process *p = NULL;
 	struct runtime_exec_opts eo = {.detach = true};
 	int status = 0;
-	_cleanup_free_ char *pidfile = xasprintf("%s/exec-%s.pid", s->o->dir, s->o->exec_id);
+	_cleanup_free_ char *pidfile = xasprintf("%s/x-%.12s.pid", s->o->dir, s->o->exec_id);
 
 	if (json_parse_file(s->o->process_path, 1 << 20, &doc, &e) < 0 ||
 	    oci_process_parse(doc, &p, &e) < 0)
@@ -672,7 +676,8 @@ static void finish(struct shim *s)
 		if (c->fd < 0)
 			continue;
 		if (c->kind == CLIENT_WAIT) {
-			reply(c, "EXIT %d %llu\n", s->exit_code, (unsigned long long)s->finished_ns);
+			reply(c, "EXIT %d %llu\n", s->exit_code,
+			      (unsigned long long)s->finished_ns);
 		} else if (c->kind == CLIENT_ATTACH) {
 			char code[16];
 			int k = snprintf(code, sizeof(code), "%d", s->exit_code);
@@ -841,9 +846,9 @@ int shim_main(const struct shim_opts *o)
 	s.rt.state_root = o->runtime_root;
 	s.rt.cgroup_root = o->cgroup_root ? o->cgroup_root : "/sys/fs/cgroup";
 	s.rt.systemd_cgroup = o->systemd_cgroup;
-	s.sock_path = o->exec_id ? xasprintf("%s/exec-%s.sock", o->dir, o->exec_id)
+	s.sock_path = o->exec_id ? xasprintf("%s/x-%.12s.sock", o->dir, o->exec_id)
 				 : xasprintf("%s/shim.sock", o->dir);
-	s.exit_path = o->exec_id ? xasprintf("%s/exec-%s.exit", o->dir, o->exec_id)
+	s.exit_path = o->exec_id ? xasprintf("%s/x-%.12s.exit", o->dir, o->exec_id)
 				 : xasprintf("%s/exit", o->dir);
 	unlink(s.exit_path);
 

@@ -10,7 +10,7 @@
  *   "ready <shim pid>\n"  (the container is created, or the exec is prepared)
  *   "error <message>\n"
  *
- * The socket (<dir>/shim.sock, or <dir>/exec-<id>.sock) speaks one command
+ * The socket (<dir>/shim.sock, or <dir>/x-<first 12 of the exec id>.sock) speaks one command
  * line per connection:
  *   "START\n"            -> "OK <pid>\n" | "ERR <message>\n" (creates the exec /
  *                            releases the container; attach first so no output is lost)
@@ -20,7 +20,7 @@
  *   "RESIZE <h> <w>\n"   -> "OK\n"
  *   "WAIT\n"             -> "EXIT <code> <finished unix ns>\n" once it has exited
  *   "CLOSESTDIN\n"       -> "OK\n"
- * After the process exits the shim writes <dir>/exit (or exec-<id>.exit) as
+ * After the process exits the shim writes <dir>/exit (or x-<id>.exit) as
  * "<code> <finished unix ns>\n", answers the waiters and exits.
  */
 #ifndef BERTH_SHIM_H
@@ -31,17 +31,17 @@
 struct shim_opts {
 	const char *id;
 	const char *bundle;
-	const char *dir;          /* where the socket and the exit file live (0700) */
+	const char *dir;	  /* where the socket and the exit file live (0700) */
 	const char *runtime_root; /* state root of the runtime library */
 	const char *cgroup_root;  /* NULL: "/sys/fs/cgroup" */
 	bool systemd_cgroup;
-	const char *log_path; /* json-file log, NULL for none */
+	const char *log_path;  /* json-file log, NULL for none */
 	uint64_t log_max_size; /* 0: unlimited */
 	int log_max_files;     /* >= 1 */
 	bool tty;
 	bool open_stdin;
 	bool stdin_once;
-	const char *exec_id;      /* exec mode: run process_path in container id */
+	const char *exec_id;	  /* exec mode: run process_path in container id */
 	const char *process_path; /* exec mode: OCI process JSON */
 	int status_fd;
 };

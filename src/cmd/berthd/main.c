@@ -93,7 +93,8 @@ int main(int argc, char **argv)
 	mkdir_p(cfg.exec_root, 0711);
 	pidfd = open(cfg.pidfile, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
 	if (pidfd < 0 || flock(pidfd, LOCK_EX | LOCK_NB) < 0) {
-		fprintf(stderr, "berthd: pid file found, ensure berthd is not running or delete %s\n",
+		fprintf(stderr,
+			"berthd: pid file found, ensure berthd is not running or delete %s\n",
 			cfg.pidfile);
 		daemon_config_release(&cfg);
 		return 1;
@@ -108,8 +109,9 @@ int main(int argc, char **argv)
 		const char *path = startswith(*h, "unix://") ? *h + 7 : (*h[0] == '/' ? *h : NULL);
 		int fd;
 		if (!path) {
-			fprintf(stderr, "berthd: refusing to listen on '%s': only unix sockets are "
-					"supported (TCP needs TLS, which is not implemented yet)\n",
+			fprintf(stderr,
+				"berthd: refusing to listen on '%s': only unix sockets are "
+				"supported (TCP needs TLS, which is not implemented yet)\n",
 				*h);
 			rc = 1;
 			goto out;

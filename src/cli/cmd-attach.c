@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* berth attach: inspect → attach (hijack) → wait → output until the container ends. */
+#include <termios.h>
+
+#include "internal.h"
+
+int cmd_attach(struct cli *cli, int argc, char **argv)
+{
+	_cleanup_strv_free_ char **args = NULL;
+	_cleanup_error_ struct error *err = NULL;
+	_cleanup_json_ json_object *c = NULL;
+	_cleanup_free_ char *detach_keys = NULL;
+	bool no_stdin = false, sig_proxy = true;
+	struct cli_resp r = {.fd = -1}, w = {.fd = -1};
+	struct query q = {0};
+	struct termios saved;
+	bool raw = false, detached = false;
+	int k, code = 0;
+	const struct flag flags[] = {
+	    {"detach-keys", 0, FLAG_STRING, &detach_keys,
+	     "Override the key sequence for detaching a container"},
+	    {"no-stdin", 0, FLAG_BOOL, &no_stdin, "Do not attach STDIN"},
+	    {"sig-proxy", 0, FLAG_BOOL, &sig_proxy, "Proxy all received signals to the process"},
+	};
+
+	CLI_FLAGS(cli, flags, FLAGS_INTERSPERSED, argc, argv, &args);
+	CLI_ARGS(cli_args_exact(cli, args, 1));
+	if (container_inspect(cli, args[0], &c, &err) < 0)
+		return cli_fail(cli, err);
+	const char *id = jstr(c, "Id");
+	if (!jbool(c, "State.Running")) {
+		fprintf(stderr, "You cannot attach to a stopped container, start it first\n");
+		return 1;
+	}
+	if (jbool(c, "State.Paused")) {
+		fprintf(stderr, "You cannot attach to a paused container, unpause it first\n");
+		return 1;
+	}
+	bool tty = jbool(c, "Config.Tty");
+	bool in = !no_stdin && jbool(c, "Config.OpenStdin");
+	if (in && tty && !term_isatty(STDIN_FILENO)) {
+		fprintf(stderr, "the input device is not a TTY\n");
+		return 1;
+	}
+	if (detach_keys)
+		query_add(&q, "detachKeys", detach_keys);
+	query_add(&q, "stderr", "1");
+	if (in)
+		query_add(&q, "stdin", "1");
+	query_add(&q, "stdout", "1");
+	query_add(&q, "stream", "1");
+	_cleanup_free_ char *base = xasprintf("/containers/%s/attach", id);
+	_cleanup_free_ char *path = query_finish(&q, base);
+	if (in && tty && term_isatty(STDIN_FILENO))
+		raw = term_make_raw(STDIN_FILENO, &saved, sizeof(saved)) >= 0;
+	k = cli_hijack(cli, path, NULL, &r, &err);
+	if (k >= 0)
+		k = attach_pump_begin(&r, tty, in ? STDIN_FILENO : -1, detach_keys, &err);
+	if (k >= 0)
+		k = container_wait_begin(cli, id, "not-running", &w, &err);
+	if (k >= 0) {
+		if (tty && term_isatty(STDOUT_FILENO))
+			resize_tty(cli, "containers", id);
+		if (sig_proxy && !tty)
+			sigproxy_start(cli, id);
+		k = attach_pump_output(&r, tty, &detached, &err);
+		sigproxy_stop();
+	}
+	if (raw)
+		term_restore(STDIN_FILENO, &saved);
+	cli_resp_close(&r);
+	if (k >= 0 && !detached)
+		k = container_wait_result(&w, &code, &err);
+	cli_resp_close(&w);
+	if (k < 0)
+		return cli_fail(cli, err);
+	return detached ? 0 : code;
+}

@@ -1,0 +1,149 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The options run and create share (docker's container/opts.go). */
+#ifndef BERTH_CLI_CONTAINER_OPTS_H
+#define BERTH_CLI_CONTAINER_OPTS_H
+
+#include "internal.h"
+
+struct container_opts {
+	char **attach, **add_host, **cap_add, **cap_drop, **devices, **dns, **env, **env_file,
+	    **expose, **group_add, **labels, **log_opts, **publish, **security_opt, **sysctls,
+	    **tmpfs, **ulimits, **volumes, **volumes_from;
+	char *cpus, *cpuset_cpus, *cpuset_mems, *detach_keys, *entrypoint, *hostname, *ipc,
+	    *log_driver, *memory, *memory_reservation, *memory_swap, *name, *network, *pid,
+	    *platform, *pull, *restart, *runtime, *shm_size, *stop_signal, *user, *userns, *uts,
+	    *workdir, *cidfile;
+	int64_t cpu_shares, oom_score_adj, pids_limit, stop_timeout, memory_swappiness;
+	bool pids_limit_set, stop_timeout_set, memory_swappiness_set;
+	bool detach, init, interactive, oom_kill_disable, privileged, publish_all, quiet, read_only,
+	    rm, tty, sig_proxy;
+	/* results of container_opts_body */
+	bool attach_stdin, attach_stdout, attach_stderr;
+};
+
+void container_opts_release(struct container_opts *o);
+
+/* The flag rows, pointing into o. */
+#define CONTAINER_FLAGS(o)                                                                         \
+	{"add-host", 0, FLAG_LIST, &(o)->add_host, "Add a custom host-to-IP mapping (host:ip)"},   \
+	    {"attach", 'a', FLAG_LIST, &(o)->attach, "Attach to STDIN, STDOUT or STDERR"},         \
+	    {"cap-add", 0, FLAG_LIST, &(o)->cap_add, "Add Linux capabilities"},                    \
+	    {"cap-drop", 0, FLAG_LIST, &(o)->cap_drop, "Drop Linux capabilities"},                 \
+	    {"cidfile", 0, FLAG_STRING, &(o)->cidfile, "Write the container ID to the file"},      \
+	    {"cpu-shares", 'c', FLAG_INT, &(o)->cpu_shares, "CPU shares (relative weight)"},       \
+	    {"cpus", 0, FLAG_STRING, &(o)->cpus, "Number of CPUs", "decimal"},                     \
+	    {"cpuset-cpus", 0, FLAG_STRING, &(o)->cpuset_cpus,                                     \
+	     "CPUs in which to allow execution (0-3, 0,1)"},                                       \
+	    {"cpuset-mems", 0, FLAG_STRING, &(o)->cpuset_mems,                                     \
+	     "MEMs in which to allow execution (0-3, 0,1)"},                                       \
+	    {"detach-keys", 0, FLAG_STRING, &(o)->detach_keys,                                     \
+	     "Override the key sequence for detaching a container"},                               \
+	    {"device", 0, FLAG_LIST, &(o)->devices, "Add a host device to the container"},         \
+	    {"dns", 0, FLAG_LIST, &(o)->dns, "Set custom DNS servers"},                            \
+	    {"entrypoint", 0, FLAG_STRING, &(o)->entrypoint,                                       \
+	     "Overwrite the default ENTRYPOINT of the image"},                                     \
+	    {"env", 'e', FLAG_LIST, &(o)->env, "Set environment variables"},                       \
+	    {"env-file", 0, FLAG_LIST, &(o)->env_file, "Read in a file of environment variables"}, \
+	    {"expose", 0, FLAG_LIST, &(o)->expose, "Expose a port or a range of ports"},           \
+	    {"group-add", 0, FLAG_LIST, &(o)->group_add, "Add additional groups to join"},         \
+	    {"hostname", 'h', FLAG_STRING, &(o)->hostname, "Container host name"},                 \
+	    {"init", 0, FLAG_BOOL, &(o)->init,                                                     \
+	     "Run an init inside the container that forwards signals and reaps processes"},        \
+	    {"interactive", 'i', FLAG_BOOL, &(o)->interactive,                                     \
+	     "Keep STDIN open even if not attached"},                                              \
+	    {"ipc", 0, FLAG_STRING, &(o)->ipc, "IPC mode to use"},                                 \
+	    {"label", 'l', FLAG_LIST, &(o)->labels, "Set meta data on a container"},               \
+	    {"log-driver", 0, FLAG_STRING, &(o)->log_driver, "Logging driver for the container"},  \
+	    {"log-opt", 0, FLAG_LIST, &(o)->log_opts, "Log driver options"},                       \
+	    {"memory", 'm', FLAG_STRING, &(o)->memory, "Memory limit", "bytes"},                   \
+	    {"memory-reservation", 0,	   FLAG_STRING, &(o)->memory_reservation,                  \
+	     "Memory soft limit",  "bytes"},                                                       \
+	    {"memory-swap",                                                                        \
+	     0,                                                                                    \
+	     FLAG_STRING,                                                                          \
+	     &(o)->memory_swap,                                                                    \
+	     "Swap limit equal to memory plus swap: '-1' to enable unlimited swap",                \
+	     "bytes"},                                                                             \
+	    {"memory-swappiness",                                                                  \
+	     0,                                                                                    \
+	     FLAG_INT,                                                                             \
+	     &(o)->memory_swappiness,                                                              \
+	     "Tune container memory swappiness (0 to 100)",                                        \
+	     NULL,                                                                                 \
+	     &(o)->memory_swappiness_set},                                                         \
+	    {"name", 0, FLAG_STRING, &(o)->name, "Assign a name to the container"},                \
+	    {"net", 0, FLAG_STRING, &(o)->network, NULL},                                          \
+	    {"network", 0, FLAG_STRING, &(o)->network, "Connect a container to a network",         \
+	     "network"},                                                                           \
+	    {"oom-kill-disable", 0, FLAG_BOOL, &(o)->oom_kill_disable, "Disable OOM Killer"},      \
+	    {"oom-score-adj", 0, FLAG_INT, &(o)->oom_score_adj,                                    \
+	     "Tune host's OOM preferences (-1000 to 1000)"},                                       \
+	    {"pid", 0, FLAG_STRING, &(o)->pid, "PID namespace to use"},                            \
+	    {"pids-limit",                                                                         \
+	     0,                                                                                    \
+	     FLAG_INT,                                                                             \
+	     &(o)->pids_limit,                                                                     \
+	     "Tune container pids limit (set -1 for unlimited)",                                   \
+	     NULL,                                                                                 \
+	     &(o)->pids_limit_set},                                                                \
+	    {"platform", 0, FLAG_STRING, &(o)->platform,                                           \
+	     "Set platform if server is multi-platform "                                           \
+	     "capable"},                                                                           \
+	    {"privileged", 0, FLAG_BOOL, &(o)->privileged,                                         \
+	     "Give extended privileges to this container"},                                        \
+	    {"publish", 'p', FLAG_LIST, &(o)->publish,                                             \
+	     "Publish a container's port(s) to the host"},                                         \
+	    {"publish-all", 'P', FLAG_BOOL, &(o)->publish_all,                                     \
+	     "Publish all exposed ports to random ports"},                                         \
+	    {"pull", 0, FLAG_STRING, &(o)->pull,                                                   \
+	     "Pull image before creating (\"always\", \"missing\", \"never\")"},                   \
+	    {"quiet", 'q', FLAG_BOOL, &(o)->quiet, "Suppress the pull output"},                    \
+	    {"read-only", 0, FLAG_BOOL, &(o)->read_only,                                           \
+	     "Mount the container's root filesystem as read only"},                                \
+	    {"restart", 0, FLAG_STRING, &(o)->restart,                                             \
+	     "Restart policy to apply when a container exits (default \"no\")"},                   \
+	    {"rm", 0, FLAG_BOOL, &(o)->rm,                                                         \
+	     "Automatically remove the container and its associated anonymous volumes when it "    \
+	     "exits"},                                                                             \
+	    {"runtime", 0, FLAG_STRING, &(o)->runtime, "Runtime to use for this container"},       \
+	    {"security-opt", 0, FLAG_LIST, &(o)->security_opt, "Security Options"},                \
+	    {"shm-size", 0, FLAG_STRING, &(o)->shm_size, "Size of /dev/shm", "bytes"},             \
+	    {"stop-signal", 0, FLAG_STRING, &(o)->stop_signal, "Signal to stop the container"},    \
+	    {"stop-timeout",                                                                       \
+	     0,                                                                                    \
+	     FLAG_INT,                                                                             \
+	     &(o)->stop_timeout,                                                                   \
+	     "Timeout (in seconds) to stop a container",                                           \
+	     NULL,                                                                                 \
+	     &(o)->stop_timeout_set},                                                              \
+	    {"sysctl", 0, FLAG_LIST, &(o)->sysctls, "Sysctl options", "map"},                      \
+	    {"tmpfs", 0, FLAG_LIST, &(o)->tmpfs, "Mount a tmpfs directory"},                       \
+	    {"tty", 't', FLAG_BOOL, &(o)->tty, "Allocate a pseudo-TTY"},                           \
+	    {"ulimit", 0, FLAG_LIST, &(o)->ulimits, "Ulimit options", "ulimit"},                   \
+	    {"user", 'u', FLAG_STRING, &(o)->user,                                                 \
+	     "Username or UID (format: <name|uid>[:<group|gid>])"},                                \
+	    {"userns", 0, FLAG_STRING, &(o)->userns, "User namespace to use"},                     \
+	    {"uts", 0, FLAG_STRING, &(o)->uts, "UTS namespace to use"},                            \
+	    {"volume", 'v', FLAG_LIST, &(o)->volumes, "Bind mount a volume"},                      \
+	    {"volumes-from", 0, FLAG_LIST, &(o)->volumes_from,                                     \
+	     "Mount volumes from the specified container(s)"},                                     \
+	{                                                                                          \
+		"workdir", 'w', FLAG_STRING, &(o)->workdir,                                        \
+		    "Working directory inside the container"                                       \
+	}
+
+/* The create body docker sends; also sets o->attach_* from -a/-i/-d. */
+int container_opts_body(struct container_opts *o, const char *image, char **cmd, bool detach,
+			json_object **ret, struct error **err);
+/* POST /containers/create, pulling the image when it is missing (--pull). */
+int container_create(struct cli *cli, struct container_opts *o, json_object *body,
+		     const char *image, char **ret_id, struct error **err);
+/* POST /images/create with the JSON progress printed to out. */
+int image_pull(struct cli *cli, const char *ref, const char *platform, bool quiet, FILE *out,
+	       struct error **err);
+/* "busybox" -> "docker.io/library/busybox" + "latest"; digests go in tag. */
+int image_ref_split(const char *ref, char **ret_name, char **ret_tag);
+/* "busybox" -> "busybox:latest" (what "Unable to find image" prints). */
+char *image_ref_familiar_tagged(const char *ref);
+
+#endif

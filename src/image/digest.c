@@ -1,0 +1,184 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Digests, blobs in content/sha256 and small fd helpers. */
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+
+#include "internal.h"
+
+bool hex64_valid(const char *h)
+{
+	size_t i;
+
+	for (i = 0; i < 64; i++)
+		if (!((h[i] >= '0' && h[i] <= '9') || (h[i] >= 'a' && h[i] <= 'f')))
+			return false;
+	return h[64] == 0;
+}
+
+bool digest_valid(const char *d)
+{
+	const char *h = d ? startswith(d, "sha256:") : NULL;
+	return h && strlen(h) == 64 && hex64_valid(h);
+}
+
+EVP_MD_CTX *digest_new(void)
+{
+	EVP_MD_CTX *c = EVP_MD_CTX_new();
+	if (!c || EVP_DigestInit_ex(c, EVP_sha256(), NULL) != 1)
+		abort();
+	return c;
+}
+
+char *digest_final(EVP_MD_CTX *ctx)
+{
+	unsigned char md[32];
+	unsigned len = 0;
+	char *s = xmalloc(DIGEST_LEN + 1);
+	size_t i;
+
+	if (EVP_DigestFinal_ex(ctx, md, &len) != 1 || len != 32)
+		abort();
+	EVP_MD_CTX_free(ctx);
+	memcpy(s, "sha256:", 7);
+	for (i = 0; i < 32; i++)
+		snprintf(s + 7 + 2 * i, 3, "%02x", md[i]);
+	return s;
+}
+
+char *digest_buf(const void *p, size_t n)
+{
+	EVP_MD_CTX *c = digest_new();
+	EVP_DigestUpdate(c, p, n);
+	return digest_final(c);
+}
+
+char *chain_id(const char *parent_chain, const char *diff_id)
+{
+	_cleanup_free_ char *s = NULL;
+
+	if (!parent_chain)
+		return xstrdup(diff_id);
+	s = xasprintf("%s %s", parent_chain, diff_id);
+	return digest_buf(s, strlen(s));
+}
+
+int fsync_dir_at(int dirfd, const char *path)
+{
+	_cleanup_close_ int fd = openat(dirfd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	return fsync(fd) < 0 ? -errno : 0;
+}
+
+int ingest_tmpfile(struct image_store *s, char **ret_name)
+{
+	char name[] = "tmp-XXXXXX";
+	_cleanup_free_ char *path = NULL;
+	int fd;
+
+	if (!ret_name) {
+		fd = openat(s->ingest_fd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+		if (fd >= 0 || (errno != EOPNOTSUPP && errno != EISDIR))
+			return fd < 0 ? -errno : fd;
+	}
+	path = xasprintf("%s/content/ingest/%s", s->root, name);
+	fd = mkostemp(path, O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (ret_name)
+		*ret_name = xstrdup(strrchr(path, '/') + 1);
+	else
+		unlink(path);
+	return fd;
+}
+
+int blob_put(struct image_store *s, const void *p, size_t n, const char *digest, char **ret_digest,
+	     struct error **err)
+{
+	_cleanup_free_ char *d = digest_buf(p, n), *tmp = NULL;
+	_cleanup_close_ int fd = -EBADF;
+	struct stat st;
+	int r;
+
+	if (digest && !streq(d, digest))
+		return error_setx(err, -EINVAL, "unexpected commit digest %s, expected %s", d,
+				  digest);
+	if (fstatat(s->blobs_fd, d + 7, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode) &&
+	    (size_t)st.st_size == n)
+		goto done;
+	fd = ingest_tmpfile(s, &tmp);
+	if (fd < 0)
+		return error_set(err, fd, "create blob temp file");
+	if (loop_write(fd, p, n) < 0 || fsync(fd) < 0) {
+		r = -errno;
+		unlinkat(s->ingest_fd, tmp, 0);
+		return error_set(err, r, "write blob %s", d);
+	}
+	if (renameat(s->ingest_fd, tmp, s->blobs_fd, d + 7) < 0) {
+		r = -errno;
+		unlinkat(s->ingest_fd, tmp, 0);
+		return error_set(err, r, "commit blob %s", d);
+	}
+	r = fsync_dir_at(s->blobs_fd, ".");
+	if (r < 0)
+		return error_set(err, r, "sync blob dir");
+done:
+	if (ret_digest)
+		*ret_digest = TAKE_PTR(d);
+	return 0;
+}
+
+int blob_read(struct image_store *s, const char *digest, char **ret, size_t *ret_len,
+	      struct error **err)
+{
+	_cleanup_free_ char *buf = NULL, *d = NULL;
+	size_t len = 0;
+	int r;
+
+	if (!digest_valid(digest))
+		return error_setx(err, -EINVAL, "invalid digest \"%s\"", digest);
+	r = read_file_at(s->blobs_fd, digest + 7, IMAGE_JSON_MAX, &buf, &len);
+	if (r < 0)
+		return error_set(err, r, "read blob %s", digest);
+	d = digest_buf(buf, len);
+	if (!streq(d, digest))
+		return error_setx(err, -EIO, "blob %s is corrupt (digest %s)", digest, d);
+	*ret = TAKE_PTR(buf);
+	if (ret_len)
+		*ret_len = len;
+	return 0;
+}
+
+int rm_rf_at_fd(int dfd, const char *name)
+{
+	_cleanup_close_ int fd = -EBADF;
+	struct stat st;
+	DIR *d;
+	struct dirent *de;
+	int r = 0;
+
+	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return errno == ENOENT ? 0 : -errno;
+	if (!S_ISDIR(st.st_mode))
+		return unlinkat(dfd, name, 0) < 0 ? -errno : 0;
+	fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	d = fdopendir(fd);
+	if (!d)
+		return -errno;
+	fd = -EBADF; /* owned by d now */
+	while ((de = readdir(d))) {
+		int k;
+		if (streq(de->d_name, ".") || streq(de->d_name, ".."))
+			continue;
+		k = rm_rf_at_fd(dirfd(d), de->d_name);
+		if (k < 0 && r == 0)
+			r = k;
+	}
+	closedir(d);
+	if (unlinkat(dfd, name, AT_REMOVEDIR) < 0 && r == 0)
+		r = -errno;
+	return r;
+}

@@ -1,0 +1,125 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* image: private declarations shared by the files of the module. */
+#ifndef BERTH_IMAGE_INTERNAL_H
+#define BERTH_IMAGE_INTERNAL_H
+
+#include <openssl/evp.h>
+#include <pthread.h>
+#include <sqlite3.h>
+
+#include "image.h"
+
+#define IMAGE_JSON_MAX (8u << 20)	      /* manifest.json, index.json, configs */
+#define IMAGE_LAYER_MAX_DEFAULT (64ull << 30) /* uncompressed bytes of one layer */
+#define DIGEST_LEN 71			      /* "sha256:" + 64 hex */
+#define SHORT_LEN 12			      /* hex digits of a layer's link name in layers/l/ */
+
+struct image_store {
+	pthread_mutex_t lock;
+	sqlite3 *db;
+	char *root;	   /* data_root */
+	char *layers_root; /* data_root/layers */
+	int root_fd;
+	int blobs_fd;  /* content/sha256 */
+	int ingest_fd; /* content/ingest */
+	int layers_fd; /* layers */
+	uint64_t layer_limit;
+};
+
+/* ---- digest.c ---------------------------------------------------------- */
+
+/* true for "sha256:<64 lowercase hex>" */
+bool digest_valid(const char *d);
+bool hex64_valid(const char *h);
+/* "sha256:<hex>" of a buffer */
+char *digest_buf(const void *p, size_t n);
+/* sha256 of the hash state as "sha256:<hex>"; frees the context */
+char *digest_final(EVP_MD_CTX *ctx);
+EVP_MD_CTX *digest_new(void);
+static inline void evp_md_ctx_freep(EVP_MD_CTX **c)
+{
+	if (*c)
+		EVP_MD_CTX_free(*c);
+}
+/* chain id of a parent chain id (NULL for the bottom) and a diff id */
+char *chain_id(const char *parent_chain, const char *diff_id);
+
+/* Make a temp file in the ingest dir (O_RDWR, O_CLOEXEC, unlinked unless ret_name). */
+int ingest_tmpfile(struct image_store *s, char **ret_name);
+/* Store a blob durably as content/sha256/<hex>; verifies it hashes to digest when given,
+ * else *ret_digest gets its digest. */
+int blob_put(struct image_store *s, const void *p, size_t n, const char *digest, char **ret_digest,
+	     struct error **err);
+int blob_read(struct image_store *s, const char *digest, char **ret, size_t *ret_len,
+	      struct error **err);
+int fsync_dir_at(int dirfd, const char *path);
+/* Recursive removal under a dirfd, never following symlinks. */
+int rm_rf_at_fd(int dirfd, const char *name);
+
+/* ---- tar.c / tarw.c --------------------------------------------------- */
+
+struct archive;
+/* Extract an already opened tar reader into root_fd. */
+int untar_archive(struct archive *a, int root_fd, uint64_t *ret_size, struct error **err);
+/* Open path (cleaned) inside root_fd with RESOLVE_IN_ROOT; returns the fd or -errno. */
+int open_in_root(int root_fd, const char *path, int flags);
+
+/* ---- store.c ----------------------------------------------------------- */
+
+/* A layer of a new image: chain id, diff id, size and the temp dir holding diff/ (NULL when
+ * the layer is already in the store). */
+struct new_layer {
+	char *chain;
+	char *diff_id;
+	uint64_t size;
+	char *tmpdir; /* name under layers/ */
+};
+
+int store_lock(struct image_store *s);
+void store_unlock(struct image_store *s);
+static inline void store_unlockp(struct image_store **s)
+{
+	if (*s)
+		store_unlock(*s);
+}
+#define _cleanup_unlock_ _cleanup_(store_unlockp) _unused_
+
+/* true when the store has the layer committed (lock held). */
+bool layer_exists_locked(struct image_store *s, const char *chain);
+/* Unpack a tar stream into a fresh temp dir under layers/; returns its name. */
+int layer_unpack_tmp(struct image_store *s, int in_fd, char **ret_tmpdir, uint64_t *ret_size,
+		     char **ret_diff_id, struct error **err);
+
+/* Commit an image: rename layer temp dirs into place, then one transaction recording the
+ * layers, the image and its tags (normalised refs). The config blob must be stored. */
+int image_commit(struct image_store *s, const char *config_digest, const char *config,
+		 size_t config_len, struct new_layer *layers, size_t n_layers, char *const *tags,
+		 struct error **err);
+void new_layers_free(struct new_layer *l, size_t n);
+
+/* Resolve a ref or id to the full image id (lock held). */
+int resolve_locked(struct image_store *s, const char *ref_or_id, char **ret_id,
+		   char **ret_normalized, struct error **err);
+int info_load_locked(struct image_store *s, const char *id, struct image_info **ret,
+		     struct error **err);
+/* all image ids (lock held) */
+int list_ids_locked(struct image_store *s, char ***ret);
+/* refs (normalised) of an image (lock held) */
+int refs_of_locked(struct image_store *s, const char *id, char ***ret);
+int image_delete_locked(struct image_store *s, const char *id, json_object *items,
+			int64_t *reclaimed, struct error **err);
+int image_delete_check(struct image_store *s, const char *id, bool force, bool skip_refs,
+		       image_in_use_cb in_use, void *ud, struct error **err);
+int sql_exec(struct image_store *s, const char *sql, struct error **err);
+
+/* ---- config.c ---------------------------------------------------------- */
+
+int parse_json_limited(const char *buf, size_t len, json_object **ret, const char *what,
+		       struct error **err);
+/* diff_ids of a config (rootfs.diff_ids), validated */
+int config_diff_ids(json_object *config, char ***ret, struct error **err);
+int64_t config_created(json_object *config);
+/* Apply `docker import --change` lines to a config's "config" object. */
+int config_apply_changes(json_object *cfg, json_object *changes, struct error **err);
+
+#endif
