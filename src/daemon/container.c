@@ -1043,8 +1043,21 @@ static void container_destroy_locked(struct engine *e, struct container *c)
 		event_emit_locked(e, "container", "destroy", c->id, attrs);
 	}
 	c->removed = true;
+	{
+		unsigned slot = e->n_tombstones++ % ELEMENTSOF(e->tombstones);
+		snprintf(e->tombstones[slot].id, sizeof(e->tombstones[slot].id), "%s", c->id);
+		e->tombstones[slot].code = c->exit_code;
+	}
 	pthread_cond_broadcast(&e->cond);
 	container_free(c);
+}
+
+int tombstone_code(struct engine *e, const char *id)
+{
+	for (unsigned i = 0; i < ELEMENTSOF(e->tombstones) && i < e->n_tombstones; i++)
+		if (streq(e->tombstones[i].id, id))
+			return e->tombstones[i].code;
+	return -1;
 }
 
 void container_remove_locked(struct engine *e, struct container *c);

@@ -93,7 +93,16 @@ struct engine {
 	uint64_t event_seq;		/* total emitted */
 	int64_t start_ns;
 	char *daemon_id;
+	/* exit codes of recently removed containers, for waiters on "removed" */
+	struct {
+		char id[65];
+		int code;
+	} tombstones[64];
+	unsigned n_tombstones;
 };
+
+/* The exit code a removed container left, or -1. With the lock held. */
+int tombstone_code(struct engine *e, const char *id);
 
 /* Persistence (store.c). */
 int store_open(struct engine *e, struct error **err);

@@ -682,9 +682,11 @@ int engine_container_wait(struct engine *e, const char *ref, const char *conditi
 		struct timespec ts;
 		c = container_find(e, id);
 		if (!c) {
-			/* removed */
-			if (cond == REMOVED || cond == NOT_RUNNING || cond == NEXT_EXIT)
-				break;
+			/* removed: the code it left */
+			int t = tombstone_code(e, id);
+			if (t >= 0)
+				code = t;
+			break;
 		} else {
 			bool running = c->status == C_RUNNING || c->status == C_PAUSED ||
 				       c->status == C_RESTARTING || c->starting;

@@ -85,3 +85,25 @@ def runtime(tmp_path, _berth_tracker):
 @pytest.fixture
 def rt(runtime):
     return runtime.rt
+
+
+# ---- berthd ------------------------------------------------------------------
+
+@pytest.fixture
+def berthd(tmp_path_factory, busybox_rootfs):
+    """A private berthd with the busybox image; torn down (and checked) after the test.
+    The folder is short: shim sockets live under it (sun_path holds 108 bytes)."""
+    import engine
+    import tempfile
+    tmp = tempfile.mkdtemp(prefix="bd-", dir="/tmp")
+    d = engine.Berthd(tmp)
+    try:
+        d.start()
+        d.import_busybox()
+        yield d
+    finally:
+        problems = d.cleanup()
+        import shutil
+        shutil.rmtree(tmp, ignore_errors=True)
+        if problems:
+            pytest.fail("berthd test left things behind: " + "; ".join(problems), pytrace=False)
