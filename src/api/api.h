@@ -38,6 +38,7 @@ struct api_watch {
 	volatile bool done;
 	pthread_t t;
 	bool started;
+	int wake[2];
 };
 void api_watch_start(struct api_watch *w, int fd);
 void api_watch_stop(struct api_watch *w);

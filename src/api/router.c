@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The connection loop, API versions, routing, and the helpers handlers share. */
+#include <fcntl.h>
 #include <fnmatch.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -61,9 +62,10 @@ static void *watch_main(void *arg)
 {
 	struct api_watch *w = arg;
 	while (!w->done) {
-		struct pollfd p = {.fd = w->fd, .events = POLLRDHUP};
-		int k = poll(&p, 1, 200);
-		if (k > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR))) {
+		struct pollfd p[2] = {{.fd = w->fd, .events = POLLRDHUP},
+				      {.fd = w->wake[0], .events = POLLIN}};
+		int k = poll(p, 2, 1000);
+		if (k > 0 && (p[0].revents & (POLLRDHUP | POLLHUP | POLLERR))) {
 			w->cancel = true;
 			break;
 		}
@@ -75,15 +77,26 @@ void api_watch_start(struct api_watch *w, int fd)
 {
 	memset(w, 0, sizeof(*w));
 	w->fd = fd;
+	w->wake[0] = w->wake[1] = -1;
+	if (pipe2(w->wake, O_CLOEXEC) < 0)
+		return;
 	w->started = pthread_create(&w->t, NULL, watch_main, w) == 0;
 }
 
 void api_watch_stop(struct api_watch *w)
 {
 	w->done = true;
+	/* wake the watcher now rather than at its next poll timeout */
+	if (w->wake[1] >= 0)
+		(void)!write(w->wake[1], "x", 1);
 	if (w->started)
 		pthread_join(w->t, NULL);
 	w->started = false;
+	for (int i = 0; i < 2; i++)
+		if (w->wake[i] >= 0) {
+			close(w->wake[i]);
+			w->wake[i] = -1;
+		}
 }
 
 void api_init(void)

@@ -261,6 +261,7 @@ static int start_locked_released(struct engine *e, const char *id, struct error 
 	char *argv[32];
 	int argc = 0, r;
 	pid_t shim_pid = 0;
+	_cleanup_close_ int wait_fd = -EBADF;
 	char reply[1200];
 	bool tty, open_stdin, stdin_once;
 
@@ -363,6 +364,8 @@ static int start_locked_released(struct engine *e, const char *id, struct error 
 			if (pthread_cond_timedwait(&e->cond, &e->lock, &until) == ETIMEDOUT)
 				break;
 		pthread_mutex_unlock(&e->lock);
+		/* The exit watch first: a process that exits at once must not be missed. */
+		wait_fd = shim_connect(sock, "WAIT\n", NULL);
 		r = shim_request(sock, "START\n", reply, sizeof(reply), err);
 		if (r >= 0 && !startswith(reply, "OK "))
 			r = error_setx(err, -EINVAL, "%s",
@@ -419,7 +422,13 @@ static int start_locked_released(struct engine *e, const char *id, struct error 
 		event_emit_locked(e, "container", "start", c->id, attrs);
 	}
 	pthread_cond_broadcast(&e->cond);
-	monitor_watch(e, c); /* last: c may be gone after it */
+	if (wait_fd >= 0) {
+		struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP, .data.fd = wait_fd};
+		c->watch_fd = TAKE_FD(wait_fd);
+		epoll_ctl(e->monitor_epfd, EPOLL_CTL_ADD, c->watch_fd, &ev);
+	} else {
+		monitor_watch(e, c); /* last: c may be gone after it */
+	}
 	return 0;
 }
 

@@ -685,6 +685,13 @@ static void finish(struct shim *s)
 		}
 		client_drop(s, c);
 	}
+	/* Late clients get a refusal (and read the exit file) instead of waiting for the
+	 * cleanup below. */
+	if (s->listen_fd >= 0) {
+		close(s->listen_fd);
+		s->listen_fd = -1;
+	}
+	unlink(s->sock_path);
 	if (!s->o->exec_id) {
 		_cleanup_error_ struct error *e = NULL;
 		if (runtime_delete(&s->rt, s->o->id, true, &e) < 0)
