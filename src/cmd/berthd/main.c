@@ -108,6 +108,23 @@ int main(int argc, char **argv)
 	for (char **h = cfg.hosts; h && *h && nfds < 16; h++) {
 		const char *path = startswith(*h, "unix://") ? *h + 7 : (*h[0] == '/' ? *h : NULL);
 		int fd;
+		if (startswith(*h, "fd://")) {
+			/* systemd socket activation (contrib/systemd/berthd.socket) */
+			const char *lf = getenv("LISTEN_FDS"), *lp = getenv("LISTEN_PID");
+			int n = 0;
+			if (!lf || !lp || atoi(lp) != getpid() || safe_atoi(lf, &n) < 0 || n < 1) {
+				fprintf(stderr, "berthd: -H fd:// needs systemd socket activation "
+						"(LISTEN_FDS)\n");
+				rc = 1;
+				goto out;
+			}
+			for (int i = 0; i < n && nfds < 16; i++) {
+				fcntl(3 + i, F_SETFD, FD_CLOEXEC);
+				paths[nfds] = NULL;
+				fds[nfds++] = 3 + i;
+			}
+			continue;
+		}
 		if (!path) {
 			fprintf(stderr,
 				"berthd: refusing to listen on '%s': only unix sockets are "
@@ -134,6 +151,22 @@ int main(int argc, char **argv)
 	}
 	api_init();
 	log_info("berthd %s serving on %s", BERTH_VERSION, cfg.hosts[0]);
+	{
+		/* systemd Type=notify */
+		const char *ns = getenv("NOTIFY_SOCKET");
+		struct sockaddr_un sa = {.sun_family = AF_UNIX};
+		if (ns && strlen(ns) < sizeof(sa.sun_path)) {
+			int nfd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+			strcpy(sa.sun_path, ns);
+			if (sa.sun_path[0] == '@')
+				sa.sun_path[0] = 0;
+			if (nfd >= 0) {
+				(void)!sendto(nfd, "READY=1", 7, MSG_NOSIGNAL, (struct sockaddr *)&sa,
+					      sizeof(sa));
+				close(nfd);
+			}
+		}
+	}
 
 	while (!stop_requested) {
 		struct pollfd p[17];
@@ -171,7 +204,8 @@ int main(int argc, char **argv)
 out:
 	for (int i = 0; i < nfds; i++) {
 		close(fds[i]);
-		unlink(paths[i]);
+		if (paths[i])
+			unlink(paths[i]);
 		free(paths[i]);
 	}
 	engine_close(e);
