@@ -49,7 +49,7 @@ FUZZ_SRCS := $(wildcard tests/fuzz/fuzz-*.c)
 
 # Other binaries: src/cmd/<name>/*.c, linked against every module.
 OTHER_CMDS := $(filter-out berth-runtime,$(notdir $(wildcard src/cmd/*)))
-BINS := $(B)/bin/berth-runtime $(addprefix $(B)/bin/,$(OTHER_CMDS))
+BINS := $(B)/bin/berth-runtime $(addprefix $(B)/bin/,$(OTHER_CMDS)) $(B)/bin/berth-init
 
 .PHONY: all clean check unit fuzz format format-check
 all: $(BINS) $(UNIT_BINS)
@@ -79,6 +79,12 @@ $(B)/bin/berth-runtime: $(RT_OBJS) $(LIBS_RUNTIME)
 	@echo '  LD   $@'
 	@$(CC) $(ALL_LDFLAGS) -Wl,--gc-sections -o $@ $(RT_OBJS) $(LIBS_RUNTIME) $(RT_LIBS)
 	@objcopy --only-keep-debug $@ $@.debug && objcopy --strip-all --add-gnu-debuglink=$@.debug $@
+
+# berth-init goes into containers (run --init): static, no sanitizers, no libraries.
+$(B)/bin/berth-init: src/init/berth-init.c
+	@mkdir -p $(dir $@)
+	@echo '  LD   $@'
+	@$(CC) -std=gnu11 -D_GNU_SOURCE $(WARN) -O2 -static -o $@ $<
 
 # What each binary links (dependents first); others get every module.
 LIBS_berthd := $(B)/lib/libapi.a $(B)/lib/libdaemon.a $(B)/lib/libimage.a $(B)/lib/libhttp.a \

@@ -500,6 +500,11 @@ int spec_build(struct engine *e, struct container *c, const char *rootfs, json_o
 	/* process */
 	{
 		json_object *args = json_object_new_array();
+		if (get_b(hc, "Init")) {
+			/* --init: berth-init (bind-mounted below) runs the command as its child. */
+			json_object_array_add(args, json_object_new_string("/sbin/docker-init"));
+			json_object_array_add(args, json_object_new_string("--"));
+		}
 		json_object_array_add(args, json_object_new_string(c->path));
 		for (char **a = c->args; a && *a; a++)
 			json_object_array_add(args, json_object_new_string(*a));
@@ -666,6 +671,14 @@ int spec_build(struct engine *e, struct container *c, const char *rootfs, json_o
 			_cleanup_free_ char *dst = xasprintf("/etc/%s", files[i]);
 			add_mount(mounts, dst, "bind", src, "rbind,rprivate");
 		}
+	}
+	if (get_b(hc, "Init")) {
+		_cleanup_free_ char *bindir = xstrdup(e->shim_path);
+		char *slash = strrchr(bindir, '/');
+		if (slash)
+			*slash = 0;
+		_cleanup_free_ char *init = xasprintf("%s/berth-init", bindir);
+		add_mount(mounts, "/sbin/docker-init", "bind", init, "bind,ro");
 	}
 	{
 		json_object *b = get(hc, "Binds");

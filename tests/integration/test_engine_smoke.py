@@ -21,3 +21,11 @@ def test_exit_codes(berthd):
     p = berthd.berth("run", "--rm", "busybox", "nosuchcmd")
     assert p.returncode == 127
     assert berthd.docker("ps", "-aq").stdout == ""
+
+
+def test_run_init(berthd):
+    """--init: berth-init is PID 1, the command its child; the exit status passes through."""
+    p = berthd.docker("run", "--rm", "--init", "busybox", "sh", "-c",
+                      "cat /proc/1/cmdline | tr '\\0' ' '; echo; exit 3")
+    assert p.returncode == 3, p.stderr
+    assert p.stdout.startswith("/sbin/docker-init -- sh -c")
