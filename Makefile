@@ -90,13 +90,19 @@ $(B)/bin/berth-init: src/init/berth-init.c
 LIBS_berthd := $(B)/lib/libapi.a $(B)/lib/libdaemon.a $(B)/lib/libimage.a $(B)/lib/libhttp.a \
 	$(LIBS_RUNTIME)
 LIBS_berth-shim := $(B)/lib/libshim.a $(LIBS_RUNTIME)
+# berth-shim stays resident once per container: link only what it uses, statically, like
+# berth-runtime (its libraries' pages are then its own and few).
+ifneq ($(SAN),1)
+LDLIBS_berth-shim := -Wl,--gc-sections -Wl,-Bstatic -ljson-c -lseccomp -lcap -Wl,-Bdynamic
+endif
 LIBS_berth := $(B)/lib/libcli.a $(B)/lib/libhttp.a $(LIBS_RUNTIME)
 bin_libs = $(or $(LIBS_$(1)),$(LIBS_ALL))
 define OTHER_BIN
 $$(B)/bin/$(1): $$(patsubst src/%.c,$$(B)/obj/%.o,$$(wildcard src/cmd/$(1)/*.c)) $$(call bin_libs,$(1))
 	@mkdir -p $$(dir $$@)
 	@echo '  LD   $$@'
-	@$$(CC) $$(ALL_LDFLAGS) -o $$@ $$(filter %.o,$$^) $$(call bin_libs,$(1)) $$(ENGINE_PKG_LIBS)
+	@$$(CC) $$(ALL_LDFLAGS) -o $$@ $$(filter %.o,$$^) $$(call bin_libs,$(1)) \
+		$$(or $$(LDLIBS_$(1)),$$(ENGINE_PKG_LIBS))
 endef
 $(foreach c,$(OTHER_CMDS),$(eval $(call OTHER_BIN,$(c))))
 

@@ -23,6 +23,7 @@
 enum client_kind { CLIENT_NEW, CLIENT_ATTACH, CLIENT_WAIT };
 
 struct client {
+	bool used;
 	int fd;
 	enum client_kind kind;
 	bool want_in, want_out, want_err;
@@ -47,7 +48,7 @@ struct shim {
 	int exit_code;
 	uint64_t finished_ns;
 	bool stdin_closed_once;
-	struct client clients[MAX_CLIENTS];
+	struct client *clients; /* MAX_CLIENTS */
 	int log_fd;
 	uint64_t log_size;
 	struct logbuf lb_out, lb_err;
@@ -240,11 +241,12 @@ static void log_feed(struct shim *s, struct logbuf *lb, const char *stream, cons
 
 static void client_drop(struct shim *s, struct client *c)
 {
-	if (c->fd < 0)
+	if (!c->used)
 		return;
 	epoll_ctl(s->epfd, EPOLL_CTL_DEL, c->fd, NULL);
 	close(c->fd);
 	c->fd = -1;
+	c->used = false;
 }
 
 static int send_all(int fd, const void *buf, size_t n)
@@ -275,7 +277,7 @@ static void fan_out(struct shim *s, uint8_t stream, const char *data, size_t len
 {
 	for (int i = 0; i < MAX_CLIENTS; i++) {
 		struct client *c = &s->clients[i];
-		if (c->fd < 0 || c->kind != CLIENT_ATTACH)
+		if (!c->used || c->kind != CLIENT_ATTACH)
 			continue;
 		if ((stream == 1 && !c->want_out) || (stream == 2 && !c->want_err))
 			continue;
@@ -396,7 +398,7 @@ static void client_input(struct shim *s, struct client *c)
 		memmove(c->buf, c->buf + used, c->len - used);
 		c->len -= used;
 		handle_command(s, c, line);
-		if (c->fd < 0)
+		if (!c->used)
 			return;
 	}
 	if (c->kind != CLIENT_ATTACH)
@@ -430,10 +432,11 @@ static void accept_client(struct shim *s)
 		return;
 	for (int i = 0; i < MAX_CLIENTS; i++) {
 		struct client *c = &s->clients[i];
-		if (c->fd >= 0)
+		if (c->used)
 			continue;
 		memset(c, 0, sizeof(*c));
 		c->fd = fd;
+		c->used = true;
 		c->kind = CLIENT_NEW;
 		/* A stuck reader must not stall the container's output forever. */
 		setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
@@ -673,7 +676,7 @@ static void finish(struct shim *s)
 	(void)write_file_atomic(s->exit_path, line, (size_t)n, 0600);
 	for (int i = 0; i < MAX_CLIENTS; i++) {
 		struct client *c = &s->clients[i];
-		if (c->fd < 0)
+		if (!c->used)
 			continue;
 		if (c->kind == CLIENT_WAIT) {
 			reply(c, "EXIT %d %llu\n", s->exit_code,
@@ -756,7 +759,7 @@ static int loop(struct shim *s)
 				}
 			} else if (k >= 100 && k < 100 + MAX_CLIENTS) {
 				struct client *c = &s->clients[k - 100];
-				if (c->fd >= 0)
+				if (c->used)
 					client_input(s, c);
 			}
 		}
@@ -824,7 +827,7 @@ static int shim_run(struct shim *s, int status_fd)
 				accept_client(s);
 			else if (n == 1 && ev.data.u32 >= 100 && ev.data.u32 < 100 + MAX_CLIENTS) {
 				struct client *c = &s->clients[ev.data.u32 - 100];
-				if (c->fd >= 0)
+				if (c->used)
 					client_input(s, c);
 			} else if (n == 1 && ev.data.u32 == 1) {
 				struct signalfd_siginfo si;
@@ -848,8 +851,8 @@ int shim_main(const struct shim_opts *o)
 	pid_t pid;
 	int status_fd = o->status_fd >= 0 ? o->status_fd : STDOUT_FILENO;
 
-	for (int i = 0; i < MAX_CLIENTS; i++)
-		s.clients[i].fd = -1;
+	/* calloc: pages of clients that never connect are never touched (RSS). */
+	s.clients = xnew0(struct client, MAX_CLIENTS);
 	s.rt.state_root = o->runtime_root;
 	s.rt.cgroup_root = o->cgroup_root ? o->cgroup_root : "/sys/fs/cgroup";
 	s.rt.systemd_cgroup = o->systemd_cgroup;
