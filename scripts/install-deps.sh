@@ -6,12 +6,14 @@ set -euo pipefail
 PKGS=(
 	# build
 	build-essential pkg-config libseccomp-dev libcap-dev libjson-c-dev
-	libarchive-dev libsqlite3-dev libssl-dev
+	libarchive-dev libsqlite3-dev libssl-dev libcurl4-openssl-dev zlib1g-dev
 	clang libclang-rt-14-dev clang-format git
 	# tests: images, peers, harness
 	busybox-static crun runc podman containerd
 	python3 python3-pytest python3-docker docker-compose jq hyperfine sqlite3
 	procps util-linux iproute2 psmisc
+	# tests: registries
+	docker-registry apache2-utils openssl
 )
 
 die() { echo "install-deps: $*" >&2; exit 1; }

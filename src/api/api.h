@@ -60,6 +60,7 @@ int api_system_version(struct api_req *r);
 int api_system_info(struct api_req *r);
 int api_system_events(struct api_req *r);
 int api_system_df(struct api_req *r);
+int api_system_prune_empty(struct api_req *r);
 
 int api_containers_create(struct api_req *r);
 int api_containers_list(struct api_req *r);

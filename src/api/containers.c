@@ -184,6 +184,20 @@ static int64_t ts_param(struct api_req *r, const char *name)
 	if (isempty(s))
 		return 0;
 	d = strtod(s, &end);
+	if (*end == 0 && s[strspn(s, "0123456789")] == '.' && s[0] != '.') {
+		/* "<seconds>.<nanoseconds>" as the CLI sends: exact (a double is not). */
+		const char *p = s + strspn(s, "0123456789") + 1;
+		int64_t ns = 0;
+		int digits = 0;
+		for (; *p >= '0' && *p <= '9'; p++)
+			if (digits < 9) {
+				ns = ns * 10 + (*p - '0');
+				digits++;
+			}
+		while (digits++ < 9)
+			ns *= 10;
+		return strtoll(s, NULL, 10) * 1000000000LL + ns;
+	}
 	if (*end == 0)
 		return (int64_t)(d * 1e9);
 	end = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
@@ -237,6 +251,10 @@ int api_containers_logs(struct api_req *r)
 			return api_errorf(r, 400, "invalid tail value: %s", tail);
 		o.tail = t < 0 ? -1 : t;
 	}
+	/* Errors (a driver that cannot be read) before the stream starts. */
+	k = engine_container_logs(r->e, id, &o, -1, NULL, &err);
+	if (k < 0)
+		return api_error(r, k, err);
 	if (http_stream_begin(r->c, 200, stream_type(tty, r->version_minor), NULL) < 0)
 		return -EPIPE;
 	/* The log reader writes frames to a fd: a pipe into the chunked stream. */
@@ -349,20 +367,26 @@ int api_containers_resize(struct api_req *r)
 int api_containers_pause(struct api_req *r)
 {
 	_cleanup_error_ struct error *err = NULL;
-	return engine_result(r, engine_container_pause(r->e, ID, &err), err, 204);
+	/* call first: err must be read after the call sets it */
+	int k = engine_container_pause(r->e, ID, &err);
+	return engine_result(r, k, err, 204);
 }
 
 int api_containers_unpause(struct api_req *r)
 {
 	_cleanup_error_ struct error *err = NULL;
-	return engine_result(r, engine_container_unpause(r->e, ID, &err), err, 204);
+	/* call first: err must be read after the call sets it */
+	int k = engine_container_unpause(r->e, ID, &err);
+	return engine_result(r, k, err, 204);
 }
 
 int api_containers_rename(struct api_req *r)
 {
 	_cleanup_error_ struct error *err = NULL;
 	_cleanup_free_ char *name = api_query(r, "name");
-	return engine_result(r, engine_container_rename(r->e, ID, name, &err), err, 204);
+	/* call first: err must be read after the call sets it */
+	int k = engine_container_rename(r->e, ID, name, &err);
+	return engine_result(r, k, err, 204);
 }
 
 int api_containers_update(struct api_req *r)

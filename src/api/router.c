@@ -20,6 +20,9 @@ static const struct route routes[] = {
     {"GET", "/info", api_system_info},
     {"GET", "/events", api_system_events},
     {"GET", "/system/df", api_system_df},
+    {"POST", "/networks/prune", api_system_prune_empty},
+    {"POST", "/volumes/prune", api_system_prune_empty},
+    {"POST", "/build/prune", api_system_prune_empty},
 
     {"POST", "/containers/create", api_containers_create},
     {"GET", "/containers/json", api_containers_list},
@@ -219,6 +222,8 @@ int api_body_json(struct api_req *r, json_object **ret, bool required)
 	k = http_conn_read_body_all(r->c, 16 << 20, &body, &len);
 	if (k == -EFBIG)
 		return api_errorf(r, 413, "request body too large"), -EFBIG;
+	if (k == -EBADMSG) /* bad chunking: answer, then the connection closes (broken) */
+		return api_errorf(r, 400, "invalid chunked request body"), -EBADMSG;
 	if (k < 0)
 		return k;
 	if (len == 0) {

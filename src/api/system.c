@@ -38,6 +38,22 @@ int api_system_df(struct api_req *r)
 	return api_json(r, 200, o);
 }
 
+/* berth has no user networks, volumes or build cache yet: their prunes (docker system
+ * prune calls them) find nothing, as moby's do on a daemon without any. */
+int api_system_prune_empty(struct api_req *r)
+{
+	const char *p = r->path;
+	json_object *o = json_object_new_object();
+	if (strstr(p, "/networks/"))
+		json_object_object_add(o, "NetworksDeleted", NULL);
+	else {
+		json_object_object_add(
+		    o, strstr(p, "/volumes/") ? "VolumesDeleted" : "CachesDeleted", NULL);
+		json_object_object_add(o, "SpaceReclaimed", json_object_new_int64(0));
+	}
+	return api_json(r, 200, o);
+}
+
 /* Docker's time parameters: unix seconds with an optional fraction, or RFC 3339. */
 static int parse_ts(const char *s, int64_t *ret)
 {

@@ -64,12 +64,17 @@ int cli_flags(struct cli *cli, const struct flag *flags, size_t n, enum flags_mo
 	return 0;
 }
 
+/* docker 28's wording (cli/required.go): only "at least" still says "See ...". */
 static int args_error(struct cli *cli, const char *what, size_t n)
 {
-	fprintf(stderr, "%s: '%s' requires %s %zu argument%s\n\n", PROG, cli->cmd_path, what, n,
-		n == 1 ? "" : "s");
+	if (!*what && n == 0)
+		fprintf(stderr, "%s: '%s' accepts no arguments\n\n", PROG, cli->cmd_path);
+	else
+		fprintf(stderr, "%s: '%s' requires %s%s%zu argument%s\n\n", PROG, cli->cmd_path,
+			what, *what ? " " : "", n, n == 1 ? "" : "s");
 	print_usage_line(cli, stderr);
-	fprintf(stderr, "\nSee '%s --help' for more information\n", cli->cmd_path);
+	fprintf(stderr, "\n%s '%s --help' for more information\n",
+		streq(what, "at least") ? "See" : "Run", cli->cmd_path);
 	return 1;
 }
 
@@ -80,7 +85,7 @@ int cli_args_min(struct cli *cli, char **args, size_t min)
 
 int cli_args_exact(struct cli *cli, char **args, size_t n)
 {
-	return strv_length(args) != n ? args_error(cli, "exactly", n) : 0;
+	return strv_length(args) != n ? args_error(cli, "", n) : 0;
 }
 
 int cli_args_max(struct cli *cli, char **args, size_t max)
@@ -95,7 +100,7 @@ int cli_args_range(struct cli *cli, char **args, size_t min, size_t max)
 		fprintf(stderr, "%s: '%s' requires at least %zu and at most %zu arguments\n\n",
 			PROG, cli->cmd_path, min, max);
 		print_usage_line(cli, stderr);
-		fprintf(stderr, "\nSee '%s --help' for more information\n", cli->cmd_path);
+		fprintf(stderr, "\nRun '%s --help' for more information\n", cli->cmd_path);
 		return 1;
 	}
 	return 0;

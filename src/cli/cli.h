@@ -58,6 +58,9 @@ enum template_flags {
 	 * struct is (docker's ps/images contexts). */
 	TEMPLATE_STRICT = 1 << 1,
 };
+/* json_object userdata on a formatter row (a docker formatter context): the json
+ * function then marshals it as Go marshals a context (sorted keys). */
+#define TEMPLATE_CONTEXT_MARK ((void *)&template_execute)
 /* Execute over data, appending to out. Errors read like Go's ("template: :1:2: executing ..."). */
 int template_execute(struct template *t, json_object *data, unsigned flags, struct sbuf *out,
 		     struct error **err);

@@ -75,7 +75,8 @@ static json_object *image_row(json_object *img, const char *repo, const char *ta
 	json_add_str(row, "CreatedAt", at);
 	_cleanup_free_ char *size = format_human_size((double)jint(img, "Size"), 3);
 	json_add_str(row, "Size", size);
-	json_add_str(row, "VirtualSize", size);
+	_cleanup_free_ char *vsize = format_human_size((double)jint(img, "Size"), 4);
+	json_add_str(row, "VirtualSize", vsize); /* docker: HumanSize, 4 digits */
 	int64_t shared = jget(img, "SharedSize") ? jint(img, "SharedSize") : -1;
 	_cleanup_free_ char *ss =
 	    shared < 0 ? xstrdup("N/A") : format_human_size((double)shared, 3);

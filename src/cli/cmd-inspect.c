@@ -164,10 +164,8 @@ static int inspect_main(struct cli *cli, int argc, char **argv, enum inspect_kin
 			}
 		}
 		if (r < 0) {
-			const char *m = err ? err->msg : "error";
-			const char *d = startswith(m, "Error response from daemon: ");
-			_cleanup_free_ char *msg = d ? xasprintf("Error: %s", d) : xstrdup(m);
-			errors = strv_append(errors, msg);
+			/* docker 28 prints the error as is ("Error response from daemon: ...") */
+			errors = strv_append(errors, err ? err->msg : "error");
 			error_free(err);
 			ret = 1;
 			continue;

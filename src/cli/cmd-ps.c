@@ -184,7 +184,7 @@ static json_object *ps_row(json_object *c, bool trunc, int64_t now)
 	}
 	json_add_str(row, "Networks", b.s ? b.s : "");
 	sbuf_release(&b);
-	json_add_str(row, "Platform", "");
+	json_object_object_add(row, "Platform", NULL); /* docker: a nil *Platform */
 	return row;
 }
 

@@ -14,8 +14,7 @@ static int start_error_code(const char *msg)
 	if (strstr(msg, "executable file not found") || strstr(msg, "no such file or directory") ||
 	    strstr(msg, "system cannot find the file specified"))
 		return 127;
-	if (strstr(msg, "permission denied") || strstr(msg, "not a directory") ||
-	    strstr(msg, "cannot execute binary file") || strstr(msg, "exec format error"))
+	if (strstr(msg, "permission denied") || strstr(msg, "is a directory"))
 		return 126;
 	return EXIT_CLI;
 }

@@ -32,8 +32,23 @@ int cmd_start(struct cli *cli, int argc, char **argv)
 
 	CLI_FLAGS(cli, flags, FLAGS_INTERSPERSED, argc, argv, &args);
 	CLI_ARGS(cli_args_min(cli, args, 1));
-	if (!attach && !interactive)
-		return for_each_container(cli, args, true, start_one, NULL);
+	if (!attach && !interactive) {
+		/* docker prints each error, then names the failed ones */
+		struct sbuf failed = {0};
+		for (char **a = args; *a; a++) {
+			char *one[] = {*a, NULL};
+			if (for_each_container(cli, one, true, start_one, NULL) == 0)
+				continue;
+			if (failed.len)
+				sbuf_puts(&failed, ", ");
+			sbuf_puts(&failed, *a);
+		}
+		if (!failed.len)
+			return 0;
+		fprintf(stderr, "Error: failed to start containers: %s\n", failed.s);
+		sbuf_release(&failed);
+		return 1;
+	}
 	if (args[1]) {
 		fprintf(stderr, "you cannot start and attach multiple containers at once\n");
 		return 1;

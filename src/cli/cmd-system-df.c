@@ -57,11 +57,12 @@ int cmd_system_df(struct cli *cli, int argc, char **argv)
 	int64_t active = 0, used = 0, total = jint(o, "LayersSize");
 	for (size_t i = 0; i < alen(imgs); i++) {
 		json_object *m = json_object_array_get_idx(imgs, i);
-		if (jint(m, "Containers") > 0) {
+		if (jint(m, "Containers") > 0)
 			active++;
-			if (jint(m, "Size") != -1 && jint(m, "SharedSize") != -1)
-				used += jint(m, "Size") - jint(m, "SharedSize");
-		}
+		/* docker counts "unknown" (-1) as in use for the reclaimable size */
+		if (jint(m, "Containers") != 0 && jint(m, "Size") != -1 &&
+		    jint(m, "SharedSize") != -1)
+			used += jint(m, "Size") - jint(m, "SharedSize");
 	}
 	if (verbose) {
 		printf("Images space usage:\n\n");
@@ -82,12 +83,20 @@ int cmd_system_df(struct cli *cli, int argc, char **argv)
 			_cleanup_free_ char *d =
 			    format_human_duration(now - jint(m, "Created") * 1000000000LL);
 			_cleanup_free_ char *sz = format_human_size((double)jint(m, "Size"), 3);
+			/* docker's imageContext: HumanSize (4 digits), -1 is "N/A" */
+			int64_t shared = jint(m, "SharedSize"), size = jint(m, "Size");
 			_cleanup_free_ char *sh =
-			    format_human_size((double)jint(m, "SharedSize"), 3);
+			    shared == -1 ? xstrdup("N/A") : format_human_size((double)shared, 4);
 			_cleanup_free_ char *un =
-			    format_human_size((double)(jint(m, "Size") - jint(m, "SharedSize")), 3);
-			sbuf_printf(&t, "%s\t%s\t%s\t%s ago\t%s\t%s\t%s\t%" PRId64 "\n", repo,
-				    c ? c + 1 : "<none>", id, d, sz, sh, un, jint(m, "Containers"));
+			    shared == -1 || size == -1
+				? xstrdup("N/A")
+				: format_human_size((double)(size - shared), 4);
+			_cleanup_free_ char *cn =
+			    jint(m, "Containers") == -1
+				? xstrdup("N/A")
+				: xasprintf("%" PRId64, jint(m, "Containers"));
+			sbuf_printf(&t, "%s\t%s\t%s\t%s ago\t%s\t%s\t%s\t%s\n", repo,
+				    c ? c + 1 : "<none>", id, d, sz, sh, un, cn);
 		}
 		tabwriter_format(t.s, t.len, 10, 3, &out);
 		fwrite(out.s, 1, out.len, stdout);

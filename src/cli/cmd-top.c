@@ -30,15 +30,17 @@ int cmd_top(struct cli *cli, int argc, char **argv)
 		return cli_fail(cli, err);
 	json_object *titles = jget(o, "Titles"), *procs = jget(o, "Processes");
 	for (size_t i = 0; titles && i < json_object_array_length(titles); i++) {
+		if (i) /* docker joins the cells with tabs: the last one is not padded */
+			sbuf_puts(&t, "\t");
 		sbuf_puts(&t, json_object_get_string(json_object_array_get_idx(titles, i)));
-		sbuf_puts(&t, "\t");
 	}
 	sbuf_puts(&t, "\n");
 	for (size_t i = 0; procs && i < json_object_array_length(procs); i++) {
 		json_object *p = json_object_array_get_idx(procs, i);
 		for (size_t k = 0; k < json_object_array_length(p); k++) {
+			if (k)
+				sbuf_puts(&t, "\t");
 			sbuf_puts(&t, json_object_get_string(json_object_array_get_idx(p, k)));
-			sbuf_puts(&t, "\t");
 		}
 		sbuf_puts(&t, "\n");
 	}

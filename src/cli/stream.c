@@ -277,8 +277,7 @@ int term_make_raw(int fd, void *saved, size_t saved_len)
 	if (saved_len < sizeof(t) || tcgetattr(fd, &t) < 0)
 		return -errno;
 	memcpy(saved, &t, sizeof(t));
-	cfmakeraw(&t);
-	t.c_oflag |= OPOST; /* docker keeps output processing on */
+	cfmakeraw(&t); /* docker's MakeRaw also clears OPOST on the (shared) terminal */
 	if (tcsetattr(fd, TCSADRAIN, &t) < 0)
 		return -errno;
 	return 0;

@@ -184,6 +184,8 @@ int formatter_new(const char *format, const char *default_format, json_object *h
 
 int formatter_row(struct formatter *f, json_object *row, struct error **err)
 {
+	if (json_object_is_type(row, json_type_object))
+		json_object_set_userdata(row, TEMPLATE_CONTEXT_MARK, NULL);
 	int r = template_execute(f->tmpl, row, f->flags, &f->buf, err);
 	if (r < 0)
 		return r;

@@ -1173,13 +1173,26 @@ static void vars_pop(struct exec *x, size_t mark)
 }
 
 /* Apply a field chain to v (owned); *ret is owned. */
+/* Docker executes templates over Go structs, whose field names differ from their JSON
+ * keys in a few places (ID `json:"Id"`); the JSON key answers for the Go name. */
+static const char *go_field_json_key(const char *f)
+{
+	if (streq(f, "ID"))
+		return "Id";
+	if (streq(f, "APIVersion"))
+		return "ApiVersion";
+	return NULL;
+}
+
 static int apply_fields(struct exec *x, const struct arg *a, json_object *v, json_object **ret)
 {
 	for (size_t i = 0; i < a->n_fields; i++) {
 		const char *f = a->fields[i];
 		if (json_object_get_type(v) == json_type_object) {
 			json_object *m = NULL;
-			if (!json_object_object_get_ex(v, f, &m)) {
+			const char *alias = go_field_json_key(f);
+			if (!json_object_object_get_ex(v, f, &m) &&
+			    !(alias && json_object_object_get_ex(v, alias, &m))) {
 				if ((x->flags & TEMPLATE_STRICT) && v == x->root) {
 					json_object_put(v);
 					return exec_error(x, a->pos, a->end,
@@ -1701,9 +1714,47 @@ static int call_func(struct exec *x, const struct cmd *c, const char *name, json
 
 	if (streq(name, "json")) {
 		WANT(1);
+		_cleanup_json_ json_object *sorted = NULL;
+		json_object *v = args[0];
+		/* A formatter row stands for a Go context, which json marshals as a map:
+		 * keys sorted, methods that take arguments (.Label "k") left out. */
+		if (json_object_is_type(v, json_type_object) &&
+		    json_object_get_userdata(v) == TEMPLATE_CONTEXT_MARK) {
+			size_t nk = (size_t)json_object_object_length(v), k = 0;
+			const char **keys = xnew0(const char *, nk + 1);
+			json_object_object_foreach(v, key, val)
+			{
+				(void)val;
+				if (!streq(key, "Label"))
+					keys[k++] = key;
+			}
+			qsort(keys, k, sizeof(char *), strcmp_ptr);
+			sorted = json_object_new_object();
+			for (size_t i = 0; i < k; i++)
+				json_object_object_add(
+				    sorted, keys[i],
+				    json_object_get(json_object_object_get(v, keys[i])));
+			free(keys);
+			v = sorted;
+		}
 		const char *s = json_object_to_json_string_ext(
-		    args[0], JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
-		*ret = json_object_new_string(s);
+		    v, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+		/* docker's json func doesn't escape HTML, but a context's MarshalJSON
+		 * (json.Marshal) escapes <, > and & (only ever inside strings) */
+		for (; *s; s++) {
+			if (!sorted)
+				sbuf_add(&b, s, 1);
+			else if (*s == '<')
+				sbuf_puts(&b, "\\u003c");
+			else if (*s == '>')
+				sbuf_puts(&b, "\\u003e");
+			else if (*s == '&')
+				sbuf_puts(&b, "\\u0026");
+			else
+				sbuf_add(&b, s, 1);
+		}
+		*ret = new_string_len(b.s ? b.s : "", b.len);
+		sbuf_release(&b);
 		return 0;
 	}
 	if (streq(name, "join")) {

@@ -256,6 +256,12 @@ static int64_t get_i(json_object *o, const char *k, int64_t def)
 	return v ? json_object_get_int64(v) : def;
 }
 
+static bool get_b(json_object *o, const char *k)
+{
+	json_object *v = get(o, k);
+	return v && json_object_get_boolean(v);
+}
+
 static bool strarray_nonempty(json_object *a)
 {
 	return a && json_object_is_type(a, json_type_array) && json_object_array_length(a) > 0;
@@ -323,37 +329,274 @@ static int bad(struct error **err, const char *fmt, ...)
 	return error_setx(err, -EINVAL, "%s", buf);
 }
 
-/* Validate HostConfig as dockerd does; fill defaults. */
+/* Go's names for JSON types, for json.Unmarshal's wording. */
+static const char *json_type_go(json_object *v)
+{
+	switch (json_object_get_type(v)) {
+	case json_type_boolean:
+		return "bool";
+	case json_type_double:
+	case json_type_int:
+		return "number";
+	case json_type_object:
+		return "object";
+	case json_type_array:
+		return "array";
+	case json_type_string:
+		return "string";
+	default:
+		return "null";
+	}
+}
+
+enum ftype {
+	F_BOOL,
+	F_INT,
+	F_STR,
+	F_STRV,	    /* []string */
+	F_STRSLICE, /* strslice.StrSlice: a string or []string */
+	F_OBJ,
+	F_STRMAP, /* map[string]string */
+	F_OBJV,	  /* []object */
+	F_INTV,	  /* []int */
+};
+
+struct field {
+	const char *name;
+	enum ftype type;
+};
+
+static const struct field config_fields[] = {
+    {"Hostname", F_STR},
+    {"Domainname", F_STR},
+    {"User", F_STR},
+    {"AttachStdin", F_BOOL},
+    {"AttachStdout", F_BOOL},
+    {"AttachStderr", F_BOOL},
+    {"Tty", F_BOOL},
+    {"OpenStdin", F_BOOL},
+    {"StdinOnce", F_BOOL},
+    {"Env", F_STRV},
+    {"Cmd", F_STRSLICE},
+    {"Image", F_STR},
+    {"Volumes", F_OBJ},
+    {"WorkingDir", F_STR},
+    {"Entrypoint", F_STRSLICE},
+    {"OnBuild", F_STRV},
+    {"Labels", F_STRMAP},
+    {"ExposedPorts", F_OBJ},
+    {"StopSignal", F_STR},
+    {"StopTimeout", F_INT},
+    {"Shell", F_STRSLICE},
+    {"NetworkDisabled", F_BOOL},
+    {"MacAddress", F_STR},
+    {"ArgsEscaped", F_BOOL},
+    {"Healthcheck", F_OBJ},
+};
+
+static const struct field host_config_fields[] = {
+    {"Binds", F_STRV},
+    {"ContainerIDFile", F_STR},
+    {"LogConfig", F_OBJ},
+    {"NetworkMode", F_STR},
+    {"PortBindings", F_OBJ},
+    {"RestartPolicy", F_OBJ},
+    {"AutoRemove", F_BOOL},
+    {"VolumeDriver", F_STR},
+    {"VolumesFrom", F_STRV},
+    {"ConsoleSize", F_INTV},
+    {"Annotations", F_STRMAP},
+    {"CapAdd", F_STRSLICE},
+    {"CapDrop", F_STRSLICE},
+    {"CgroupnsMode", F_STR},
+    {"Dns", F_STRV},
+    {"DnsOptions", F_STRV},
+    {"DnsSearch", F_STRV},
+    {"ExtraHosts", F_STRV},
+    {"GroupAdd", F_STRV},
+    {"IpcMode", F_STR},
+    {"Cgroup", F_STR},
+    {"Links", F_STRV},
+    {"OomScoreAdj", F_INT},
+    {"PidMode", F_STR},
+    {"Privileged", F_BOOL},
+    {"PublishAllPorts", F_BOOL},
+    {"ReadonlyRootfs", F_BOOL},
+    {"SecurityOpt", F_STRV},
+    {"StorageOpt", F_STRMAP},
+    {"Tmpfs", F_STRMAP},
+    {"UTSMode", F_STR},
+    {"UsernsMode", F_STR},
+    {"ShmSize", F_INT},
+    {"Sysctls", F_STRMAP},
+    {"Runtime", F_STR},
+    {"Isolation", F_STR},
+    {"CpuShares", F_INT},
+    {"Memory", F_INT},
+    {"NanoCpus", F_INT},
+    {"CgroupParent", F_STR},
+    {"BlkioWeight", F_INT},
+    {"BlkioWeightDevice", F_OBJV},
+    {"BlkioDeviceReadBps", F_OBJV},
+    {"BlkioDeviceWriteBps", F_OBJV},
+    {"BlkioDeviceReadIOps", F_OBJV},
+    {"BlkioDeviceWriteIOps", F_OBJV},
+    {"CpuPeriod", F_INT},
+    {"CpuQuota", F_INT},
+    {"CpuRealtimePeriod", F_INT},
+    {"CpuRealtimeRuntime", F_INT},
+    {"CpusetCpus", F_STR},
+    {"CpusetMems", F_STR},
+    {"Devices", F_OBJV},
+    {"DeviceCgroupRules", F_STRV},
+    {"DeviceRequests", F_OBJV},
+    {"MemoryReservation", F_INT},
+    {"MemorySwap", F_INT},
+    {"MemorySwappiness", F_INT},
+    {"OomKillDisable", F_BOOL},
+    {"PidsLimit", F_INT},
+    {"Ulimits", F_OBJV},
+    {"CpuCount", F_INT},
+    {"CpuPercent", F_INT},
+    {"IOMaximumIOps", F_INT},
+    {"IOMaximumBandwidth", F_INT},
+    {"Mounts", F_OBJV},
+    {"MaskedPaths", F_STRV},
+    {"ReadonlyPaths", F_STRV},
+    {"Init", F_BOOL},
+};
+
+static int type_error(struct error **err, const char *where, const char *field, json_object *v,
+		      const char *want)
+{
+	return error_setx(err, -EINVAL,
+			  "json: cannot unmarshal %s into Go struct field %s.%s of type %s",
+			  json_type_go(v), where, field, want);
+}
+
+static bool all_of(json_object *a, json_type t)
+{
+	for (size_t i = 0; i < json_object_array_length(a); i++)
+		if (!json_object_is_type(json_object_array_get_idx(a, i), t))
+			return false;
+	return true;
+}
+
+/* The types json.Unmarshal would insist on (null is always fine): the rest of the daemon
+ * (spec, lifecycle) reads these fields without checking. */
+static int check_types(json_object *o, const struct field *fields, size_t n, const char *where,
+		       struct error **err)
+{
+	for (size_t i = 0; i < n; i++) {
+		json_object *v = get(o, fields[i].name);
+		bool ok;
+		if (!v)
+			continue;
+		switch (fields[i].type) {
+		case F_BOOL:
+			ok = json_object_is_type(v, json_type_boolean);
+			break;
+		case F_INT:
+			ok = json_object_is_type(v, json_type_int);
+			break;
+		case F_STR:
+			ok = json_object_is_type(v, json_type_string);
+			break;
+		case F_STRSLICE:
+			ok = json_object_is_type(v, json_type_string) ||
+			     (json_object_is_type(v, json_type_array) &&
+			      all_of(v, json_type_string));
+			break;
+		case F_STRV:
+			ok = json_object_is_type(v, json_type_array) && all_of(v, json_type_string);
+			break;
+		case F_INTV:
+			ok = json_object_is_type(v, json_type_array) && all_of(v, json_type_int);
+			break;
+		case F_OBJV:
+			ok = json_object_is_type(v, json_type_array) && all_of(v, json_type_object);
+			break;
+		case F_STRMAP:
+			ok = json_object_is_type(v, json_type_object);
+			if (ok) {
+				json_object_object_foreach(v, k, x)
+				{
+					(void)k;
+					ok &= json_object_is_type(x, json_type_string);
+				}
+			}
+			break;
+		case F_OBJ:
+		default:
+			ok = json_object_is_type(v, json_type_object);
+			break;
+		}
+		if (!ok) {
+			static const char *const go[] = {[F_BOOL] = "bool",
+							 [F_INT] = "int64",
+							 [F_STR] = "string",
+							 [F_STRV] = "[]string",
+							 [F_STRSLICE] = "strslice.StrSlice",
+							 [F_OBJ] = "struct",
+							 [F_STRMAP] = "map[string]string",
+							 [F_OBJV] = "[]struct",
+							 [F_INTV] = "[]uint"};
+			return type_error(err, where, fields[i].name, v, go[fields[i].type]);
+		}
+	}
+	return 0;
+}
+
+/* Validate HostConfig as dockerd does (moby verifyPlatformContainerResources,
+ * verifyPlatformContainerSettings, validateHostConfig); fill defaults. Types are checked. */
 static int check_host_config(json_object *hc, struct error **err)
 {
 	const char *nm = get_s(hc, "NetworkMode");
 	json_object *rp = get(hc, "RestartPolicy");
 	const char *rpn = rp ? get_s(rp, "Name") : NULL;
 	int64_t mem = get_i(hc, "Memory", 0), swap = get_i(hc, "MemorySwap", 0);
+	int64_t res = get_i(hc, "MemoryReservation", 0), nano = get_i(hc, "NanoCpus", 0);
+	int64_t period = get_i(hc, "CpuPeriod", 0), quota = get_i(hc, "CpuQuota", 0);
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 
-	if (mem < 0 || get_i(hc, "MemoryReservation", 0) < 0)
-		return bad(err, "invalid memory limit: must not be negative");
-	if (mem > 0 && mem < 6 * 1024 * 1024)
+	if (ncpu < 1)
+		ncpu = 1;
+	if (mem != 0 && mem < 6 * 1024 * 1024)
 		return bad(err, "Minimum memory limit allowed is 6MB");
-	if (swap > 0 && mem > 0 && swap < mem)
+	if (mem > 0 && swap > 0 && swap < mem)
 		return bad(err, "Minimum memoryswap limit should be larger than memory limit, see "
 				"usage");
-	if (swap > 0 && mem == 0)
+	if (mem == 0 && swap > 0)
 		return bad(err,
 			   "You should always set the Memory limit when using Memoryswap limit, "
 			   "see usage");
 	if (swap < -1)
 		return bad(err, "invalid memory swap limit");
-	if (get_i(hc, "NanoCpus", 0) < 0)
-		return bad(err, "invalid NanoCpus: must not be negative");
-	if (get_i(hc, "NanoCpus", 0) > 0 &&
-	    (get_i(hc, "CpuQuota", 0) > 0 || get_i(hc, "CpuPeriod", 0) > 0))
+	if (get(hc, "MemorySwappiness") && get_i(hc, "MemorySwappiness", -1) != -1 &&
+	    (get_i(hc, "MemorySwappiness", -1) < 0 || get_i(hc, "MemorySwappiness", -1) > 100))
+		return bad(err,
+			   "Invalid value: %" PRId64 ", valid memory swappiness range is 0-100",
+			   get_i(hc, "MemorySwappiness", -1));
+	if (res > 0 && res < 6 * 1024 * 1024)
+		return bad(err, "Minimum memory reservation allowed is 6MB");
+	if (mem > 0 && res > 0 && mem < res)
+		return bad(err, "Minimum memory limit can not be less than memory reservation "
+				"limit, see usage");
+	if (nano > 0 && period > 0)
 		return bad(err, "Conflicting options: Nano CPUs and CPU Period cannot both be set");
-	if (get_i(hc, "NanoCpus", 0) > (int64_t)sysconf(_SC_NPROCESSORS_ONLN) * 1000000000LL)
+	if (nano > 0 && quota > 0)
+		return bad(err, "Conflicting options: Nano CPUs and CPU Quota cannot both be set");
+	if (nano < 0 || nano > (int64_t)ncpu * 1000000000LL)
 		return bad(err,
 			   "Range of CPUs is from 0.01 to %ld.00, as there are only %ld CPUs "
 			   "available",
-			   sysconf(_SC_NPROCESSORS_ONLN), sysconf(_SC_NPROCESSORS_ONLN));
+			   ncpu, ncpu);
+	if (period != 0 && (period < 1000 || period > 1000000))
+		return bad(err, "CPU cfs period can not be less than 1ms (i.e. 1000) or larger "
+				"than 1s (i.e. 1000000)");
+	if (quota > 0 && quota < 1000)
+		return bad(err, "CPU cfs quota can not be less than 1ms (i.e. 1000)");
+	/* dockerd lets a negative value through to the runtime; refuse it here. */
 	if (get_i(hc, "CpuShares", 0) < 0)
 		return bad(err, "invalid CPU shares: must not be negative");
 	if (get_i(hc, "ShmSize", 0) < 0)
@@ -365,17 +608,28 @@ static int check_host_config(json_object *hc, struct error **err)
 	if (nm && !streq(nm, "") && !streq(nm, "default") && !streq(nm, "bridge") &&
 	    !streq(nm, "none") && !streq(nm, "host"))
 		return error_setx(err, -ENOENT, "network %s not found", nm);
+	if (rp && get(rp, "Name") && !rpn)
+		return type_error(err, "RestartPolicy", "Name", get(rp, "Name"), "string");
+	if (rp && get(rp, "MaximumRetryCount") &&
+	    !json_object_is_type(get(rp, "MaximumRetryCount"), json_type_int))
+		return type_error(err, "RestartPolicy", "MaximumRetryCount",
+				  get(rp, "MaximumRetryCount"), "int");
+	if (get_b(hc, "AutoRemove") && rpn && !streq(rpn, "") && !streq(rpn, "no"))
+		return bad(err, "can't create 'AutoRemove' container with restart policy");
+	if (rpn && (streq(rpn, "always") || streq(rpn, "unless-stopped") || streq(rpn, "no")) &&
+	    get_i(rp, "MaximumRetryCount", 0) != 0)
+		return bad(err,
+			   "invalid restart policy: maximum retry count can only be used with "
+			   "'on-failure'%s",
+			   get_i(rp, "MaximumRetryCount", 0) < 0 ? " and cannot be negative" : "");
+	if (rpn && streq(rpn, "on-failure") && get_i(rp, "MaximumRetryCount", 0) < 0)
+		return bad(err, "invalid restart policy: maximum retry count cannot be negative");
 	if (rpn && !streq(rpn, "") && !streq(rpn, "no") && !streq(rpn, "always") &&
 	    !streq(rpn, "on-failure") && !streq(rpn, "unless-stopped"))
-		return bad(err, "invalid restart policy '%s'", rpn);
-	if (rp && get_i(rp, "MaximumRetryCount", 0) < 0)
-		return bad(err, "invalid restart policy: maximum retry count cannot be negative");
-	if (rp && get_i(rp, "MaximumRetryCount", 0) > 0 && (!rpn || !streq(rpn, "on-failure")))
-		return bad(err, "invalid restart policy: maximum retry count can only be used with "
-				"'on-failure'");
-	if (rpn && !streq(rpn, "") && !streq(rpn, "no") && get(hc, "AutoRemove") &&
-	    json_object_get_boolean(get(hc, "AutoRemove")))
-		return bad(err, "conflicting options: cannot specify both --restart and --rm");
+		return bad(err,
+			   "invalid restart policy: unknown policy '%s'; use one of 'no', "
+			   "'always', 'on-failure', or 'unless-stopped'",
+			   rpn);
 	{
 		json_object *b = get(hc, "Binds");
 		for (size_t i = 0; b && i < json_object_array_length(b); i++) {
@@ -399,6 +653,12 @@ static int check_host_config(json_object *hc, struct error **err)
 		json_object *u = get(hc, "Ulimits");
 		for (size_t i = 0; u && i < json_object_array_length(u); i++) {
 			json_object *x = json_object_array_get_idx(u, i);
+			if (!get_s(x, "Name"))
+				return bad(err, "invalid ulimit: a name is required");
+			if (get(x, "Soft") && !json_object_is_type(get(x, "Soft"), json_type_int))
+				return type_error(err, "Ulimit", "Soft", get(x, "Soft"), "int64");
+			if (get(x, "Hard") && !json_object_is_type(get(x, "Hard"), json_type_int))
+				return type_error(err, "Ulimit", "Hard", get(x, "Hard"), "int64");
 			if (get_i(x, "Soft", 0) > get_i(x, "Hard", 0))
 				return bad(err,
 					   "ulimit soft limit must be less than or equal to hard "
@@ -406,9 +666,135 @@ static int check_host_config(json_object *hc, struct error **err)
 					   get_i(x, "Soft", 0), get_i(x, "Hard", 0));
 		}
 	}
-	if (get_i(hc, "PidsLimit", 0) < -1)
-		return bad(err, "invalid PidsLimit");
+	/* moby: 0 and any negative PidsLimit mean unlimited */
+	if (get(hc, "PidsLimit") && get_i(hc, "PidsLimit", 0) <= 0)
+		json_object_object_del(hc, "PidsLimit");
 	return 0;
+}
+
+int container_config_check(json_object *body, json_object *image_config, json_object **ret_config,
+			   json_object **ret_host_config, struct error **err)
+{
+	json_object *iconf, *hc_in, *cfg = NULL, *hc = NULL, *ep, *cmd;
+	const char *image;
+	int r;
+
+	*ret_config = *ret_host_config = NULL;
+	if (!body || !json_object_is_type(body, json_type_object))
+		return bad(err, "config cannot be empty in order to create a container");
+	r = check_types(body, config_fields, ELEMENTSOF(config_fields), "ContainerConfigWrapper",
+			err);
+	if (r < 0)
+		return r;
+	image = get_s(body, "Image");
+	if (isempty(image))
+		return bad(err, "config cannot be empty in order to create a container");
+	hc_in = get(body, "HostConfig");
+	if (hc_in && !json_object_is_type(hc_in, json_type_object))
+		return type_error(err, "ContainerConfigWrapper", "HostConfig", hc_in, "struct");
+	if (get(body, "NetworkingConfig") &&
+	    !json_object_is_type(get(body, "NetworkingConfig"), json_type_object))
+		return type_error(err, "ContainerConfigWrapper", "NetworkingConfig",
+				  get(body, "NetworkingConfig"), "struct");
+	if (hc_in) {
+		r = check_types(hc_in, host_config_fields, ELEMENTSOF(host_config_fields),
+				"HostConfig", err);
+		if (r < 0)
+			return r;
+	}
+	hc = NULL;
+	if (hc_in && json_object_deep_copy(hc_in, &hc, NULL) < 0)
+		return error_setx(err, -ENOMEM, "copy HostConfig");
+	if (!hc)
+		hc = json_object_new_object();
+	/* strslice.StrSlice: a lone string is a list of one */
+	for (const char *const *k = (const char *const[]){"CapAdd", "CapDrop", NULL}; *k; k++) {
+		json_object *v = get(hc, *k);
+		if (v && json_object_is_type(v, json_type_string)) {
+			json_object *a = json_object_new_array();
+			json_object_array_add(a, json_object_new_string(json_object_get_string(v)));
+			json_object_object_add(hc, *k, a);
+		}
+	}
+	r = check_host_config(hc, err);
+	if (r < 0)
+		goto fail;
+
+	/* Config: the request's fields over the image's (Docker's merge rules). */
+	iconf = image_config ? get(image_config, "config") : NULL;
+	if (iconf && !json_object_is_type(iconf, json_type_object))
+		iconf = NULL;
+	if (json_object_deep_copy(body, &cfg, NULL) < 0) {
+		r = error_setx(err, -ENOMEM, "copy Config");
+		goto fail;
+	}
+	json_object_object_del(cfg, "HostConfig");
+	json_object_object_del(cfg, "NetworkingConfig");
+	ep = get(cfg, "Entrypoint");
+	cmd = get(cfg, "Cmd");
+	if (ep && json_object_is_type(ep, json_type_string)) {
+		/* docker-py may send a string */
+		json_object *a = json_object_new_array();
+		json_object_array_add(a, json_object_new_string(json_object_get_string(ep)));
+		json_object_object_add(cfg, "Entrypoint", a);
+		ep = a;
+	}
+	if (cmd && json_object_is_type(cmd, json_type_string)) {
+		json_object *a = json_object_new_array();
+		json_object_array_add(a, json_object_new_string(json_object_get_string(cmd)));
+		json_object_object_add(cfg, "Cmd", a);
+		cmd = a;
+	}
+	if (!strarray_nonempty(ep)) {
+		json_object *iep = get(iconf, "Entrypoint");
+		if (!strarray_nonempty(iep) || !all_of(iep, json_type_string))
+			iep = NULL;
+		json_object_object_add(cfg, "Entrypoint", iep ? json_object_get(iep) : NULL);
+		if (!strarray_nonempty(cmd)) {
+			json_object *icmd = get(iconf, "Cmd");
+			if (!strarray_nonempty(icmd) || !all_of(icmd, json_type_string))
+				icmd = NULL;
+			json_object_object_add(cfg, "Cmd", icmd ? json_object_get(icmd) : NULL);
+		}
+	}
+	if (!strarray_nonempty(get(cfg, "Entrypoint")) && !strarray_nonempty(get(cfg, "Cmd"))) {
+		r = bad(err, "no command specified");
+		goto fail;
+	}
+	json_object_object_add(cfg, "Env", merge_env(get(iconf, "Env"), get(cfg, "Env")));
+	json_object_object_add(cfg, "Labels", merge_obj(get(iconf, "Labels"), get(cfg, "Labels")));
+	json_object_object_add(cfg, "ExposedPorts",
+			       merge_obj(get(iconf, "ExposedPorts"), get(cfg, "ExposedPorts")));
+	json_object_object_add(cfg, "Volumes",
+			       merge_obj(get(iconf, "Volumes"), get(cfg, "Volumes")));
+	if (isempty(get_s(cfg, "WorkingDir")))
+		json_add_str(cfg, "WorkingDir",
+			     get_s(iconf, "WorkingDir") ? get_s(iconf, "WorkingDir") : "");
+	if (isempty(get_s(cfg, "User")))
+		json_add_str(cfg, "User", get_s(iconf, "User") ? get_s(iconf, "User") : "");
+	if (isempty(get_s(cfg, "StopSignal")) && get_s(iconf, "StopSignal"))
+		json_add_str(cfg, "StopSignal", get_s(iconf, "StopSignal"));
+	if (!get(cfg, "Tty"))
+		json_add_bool(cfg, "Tty", false);
+	{
+		const char *nm = get_s(hc, "NetworkMode");
+		if (!nm || streq(nm, "") || streq(nm, "default"))
+			json_add_str(hc, "NetworkMode", "bridge");
+		if (!get(hc, "RestartPolicy")) {
+			json_object *rp = json_object_new_object();
+			json_add_str(rp, "Name", "no");
+			json_add_int(rp, "MaximumRetryCount", 0);
+			json_object_object_add(hc, "RestartPolicy", rp);
+		}
+	}
+	*ret_config = cfg;
+	*ret_host_config = hc;
+	return 0;
+fail:
+	if (cfg)
+		json_object_put(cfg);
+	json_object_put(hc);
+	return r;
 }
 
 int engine_container_create(struct engine *e, const char *name, json_object *body,
@@ -417,7 +803,7 @@ int engine_container_create(struct engine *e, const char *name, json_object *bod
 	_cleanup_(image_info_freep) struct image_info *img = NULL;
 	_cleanup_free_ char *id = NULL, *gen_name = NULL;
 	const char *image;
-	json_object *iconf, *hc_in, *cfg, *hc, *ep, *cmd, *warnings;
+	json_object *cfg, *hc, *warnings;
 	struct container *c;
 	int r;
 
@@ -436,60 +822,9 @@ int engine_container_create(struct engine *e, const char *name, json_object *bod
 	r = image_lookup(e->images, image, &img, err);
 	if (r < 0)
 		return r;
-	hc_in = get(body, "HostConfig");
-	hc = hc_in ? json_tokener_parse(json_object_to_json_string(hc_in))
-		   : json_object_new_object();
-	r = check_host_config(hc, err);
-	if (r < 0) {
-		json_object_put(hc);
+	r = container_config_check(body, img->config, &cfg, &hc, err);
+	if (r < 0)
 		return r;
-	}
-
-	/* Config: the request's fields over the image's (Docker's merge rules). */
-	iconf = img->config ? get(img->config, "config") : NULL;
-	cfg = json_tokener_parse(json_object_to_json_string(body));
-	json_object_object_del(cfg, "HostConfig");
-	json_object_object_del(cfg, "NetworkingConfig");
-	ep = get(cfg, "Entrypoint");
-	cmd = get(cfg, "Cmd");
-	if (!strarray_nonempty(ep)) {
-		json_object *iep = get(iconf, "Entrypoint");
-		json_object_object_add(cfg, "Entrypoint", iep ? json_object_get(iep) : NULL);
-		if (!strarray_nonempty(cmd)) {
-			json_object *icmd = get(iconf, "Cmd");
-			json_object_object_add(cfg, "Cmd", icmd ? json_object_get(icmd) : NULL);
-		}
-	}
-	if (ep && json_object_is_type(ep, json_type_string)) {
-		/* docker-py may send a string */
-		json_object *a = json_object_new_array();
-		json_object_array_add(a, json_object_new_string(json_object_get_string(ep)));
-		json_object_object_add(cfg, "Entrypoint", a);
-	}
-	cmd = get(cfg, "Cmd");
-	if (cmd && json_object_is_type(cmd, json_type_string)) {
-		json_object *a = json_object_new_array();
-		json_object_array_add(a, json_object_new_string(json_object_get_string(cmd)));
-		json_object_object_add(cfg, "Cmd", a);
-	}
-	if (!strarray_nonempty(get(cfg, "Entrypoint")) && !strarray_nonempty(get(cfg, "Cmd"))) {
-		json_object_put(cfg);
-		json_object_put(hc);
-		return bad(err, "no command specified");
-	}
-	json_object_object_add(cfg, "Env", merge_env(get(iconf, "Env"), get(cfg, "Env")));
-	json_object_object_add(cfg, "Labels", merge_obj(get(iconf, "Labels"), get(cfg, "Labels")));
-	json_object_object_add(cfg, "ExposedPorts",
-			       merge_obj(get(iconf, "ExposedPorts"), get(cfg, "ExposedPorts")));
-	json_object_object_add(cfg, "Volumes",
-			       merge_obj(get(iconf, "Volumes"), get(cfg, "Volumes")));
-	if (isempty(get_s(cfg, "WorkingDir")))
-		json_add_str(cfg, "WorkingDir",
-			     get_s(iconf, "WorkingDir") ? get_s(iconf, "WorkingDir") : "");
-	if (isempty(get_s(cfg, "User")))
-		json_add_str(cfg, "User", get_s(iconf, "User") ? get_s(iconf, "User") : "");
-	if (isempty(get_s(cfg, "StopSignal")) && get_s(iconf, "StopSignal"))
-		json_add_str(cfg, "StopSignal", get_s(iconf, "StopSignal"));
 	json_add_str(cfg, "Image", image);
 
 	id = random_id();
@@ -498,31 +833,16 @@ int engine_container_create(struct engine *e, const char *name, json_object *bod
 		snprintf(h, sizeof(h), "%.12s", id);
 		json_add_str(cfg, "Hostname", h);
 	}
-	for (const char *k = "Tty"; k; k = NULL)
-		if (!get(cfg, k))
-			json_add_bool(cfg, k, false);
-	{
-		const char *nm = get_s(hc, "NetworkMode");
-		if (!nm || streq(nm, "") || streq(nm, "default"))
-			json_add_str(hc, "NetworkMode", "bridge");
-		if (!get(hc, "LogConfig") || isempty(get_s(get(hc, "LogConfig"), "Type"))) {
-			json_object *lc = json_object_new_object();
-			json_add_str(lc, "Type", e->cfg->log_driver);
-			json_object *opts = json_object_new_object();
-			json_object *old = get(hc, "LogConfig");
-			if (old && get(old, "Config"))
-				json_object_put(opts), opts = json_object_get(get(old, "Config"));
-			json_object_object_add(lc, "Config", opts);
-			json_object_object_add(hc, "LogConfig", lc);
-		}
-		if (!get(hc, "RestartPolicy")) {
-			json_object *rp = json_object_new_object();
-			json_add_str(rp, "Name", "no");
-			json_add_int(rp, "MaximumRetryCount", 0);
-			json_object_object_add(hc, "RestartPolicy", rp);
-		}
+	if (!get(hc, "LogConfig") || isempty(get_s(get(hc, "LogConfig"), "Type"))) {
+		json_object *lc = json_object_new_object();
+		json_add_str(lc, "Type", e->cfg->log_driver);
+		json_object *opts = json_object_new_object();
+		json_object *old = get(hc, "LogConfig");
+		if (old && get(old, "Config"))
+			json_object_put(opts), opts = json_object_get(get(old, "Config"));
+		json_object_object_add(lc, "Config", opts);
+		json_object_object_add(hc, "LogConfig", lc);
 	}
-
 	pthread_mutex_lock(&e->lock);
 	if (name && *name) {
 		_cleanup_free_ char *slash = xasprintf("/%s", name);

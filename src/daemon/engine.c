@@ -50,6 +50,9 @@ static char *daemon_id(const char *data_root)
 	return txt;
 }
 
+/* lifecycle.c: stop every running container, in parallel, for a daemon shutdown. */
+void lifecycle_shutdown(struct engine *e);
+
 int engine_open(const struct daemon_config *cfg, struct engine **ret, struct error **err)
 {
 	struct engine *e = xnew0(struct engine, 1);
@@ -117,20 +120,9 @@ void engine_close(struct engine *e)
 {
 	if (!e)
 		return;
-	if (!e->cfg->live_restore && e->containers) {
+	if (!e->cfg->live_restore && e->containers && e->db)
 		/* Without live-restore, containers stop with the daemon (as dockerd does). */
-		char **ids = NULL;
-		pthread_mutex_lock(&e->lock);
-		for (struct container *c = e->containers; c; c = c->next)
-			if (c->status == C_RUNNING || c->status == C_PAUSED)
-				ids = strv_append(ids, c->id);
-		pthread_mutex_unlock(&e->lock);
-		for (char **p = ids; p && *p; p++) {
-			_cleanup_error_ struct error *err = NULL;
-			(void)engine_container_stop(e, *p, e->cfg->shutdown_timeout, NULL, &err);
-		}
-		strv_free(ids);
-	}
+		lifecycle_shutdown(e);
 	pthread_mutex_lock(&e->lock);
 	e->closing = true;
 	pthread_cond_broadcast(&e->cond);

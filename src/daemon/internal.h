@@ -121,6 +121,18 @@ json_object *container_state_json(const struct container *c);
 /* "Up 5 seconds" ... */
 char *container_status_text(const struct container *c);
 
+/*
+ * The pure part of container create: validate a create body (types as json.Unmarshal would
+ * insist on, HostConfig as dockerd does) and merge it over the image's config (image_config
+ * is the image's config JSON, the one with "config" in it; NULL for none). On success
+ * *ret_config (Config without HostConfig/NetworkingConfig, Cmd/Entrypoint as arrays, Env,
+ * Labels, ... merged) and *ret_host_config (defaults filled, except LogConfig) are new
+ * references. Errors: -EINVAL (400), -ENOENT for an unknown network (404).
+ */
+int container_config_check(json_object *body, json_object *image_config,
+			   json_object **ret_config, json_object **ret_host_config,
+			   struct error **err);
+
 /* OCI spec for a container (spec.c). rootfs is the mounted overlay. */
 int spec_build(struct engine *e, struct container *c, const char *rootfs, json_object **ret,
 	       struct error **err);

@@ -26,6 +26,11 @@
 extern char **environ;
 
 void container_remove_locked(struct engine *e, struct container *c);
+void lifecycle_shutdown(struct engine *e);
+
+/* Set while engine_close stops the containers: those stops are not the user's (an
+ * unless-stopped container comes back with the daemon), and nothing restarts. */
+static struct engine *shutting_down;
 
 static json_object *get(json_object *o, const char *k)
 {
@@ -223,31 +228,32 @@ void container_unmount(struct engine *e, struct container *c)
 
 /* ---- start ------------------------------------------------------------------- */
 
+/* go-units RAMInBytes, as json-file's max-size: "10m", "1.5k", "2 MiB", "100b"; binary. */
 static int log_opt_size(const char *s, uint64_t *ret)
 {
 	char *end;
-	double v = strtod(s, &end);
+	double v;
 	uint64_t mul = 1;
+	if (!(*s >= '0' && *s <= '9'))
+		return -EINVAL;
+	v = strtod(s, &end);
 	if (end == s || v < 0)
 		return -EINVAL;
-	switch (*end) {
-	case 'k':
-	case 'K':
-		mul = 1000;
-		break;
-	case 'm':
-	case 'M':
-		mul = 1000 * 1000;
-		break;
-	case 'g':
-	case 'G':
-		mul = 1000 * 1000 * 1000;
-		break;
-	case 0:
-		break;
-	default:
-		return -EINVAL;
+	if (*end == ' ')
+		end++;
+	if (*end && strchr("kKmMgGtTpP", *end)) {
+		static const char units[] = "kmgtp";
+		const char *u = strchr(units, *end | 0x20);
+		for (long i = 0; i <= u - units; i++)
+			mul *= 1024;
+		end++;
 	}
+	if (*end == 'i' || *end == 'I')
+		end++;
+	if (*end == 'b' || *end == 'B')
+		end++;
+	if (*end)
+		return -EINVAL;
 	*ret = (uint64_t)(v * (double)mul);
 	return 0;
 }
@@ -259,7 +265,7 @@ static int start_locked_released(struct engine *e, const char *id, struct error 
 	_cleanup_free_ char *logpath = NULL, *maxsize = NULL, *maxfile = NULL;
 	_cleanup_json_ json_object *spec = NULL;
 	char *argv[32];
-	int argc = 0, r;
+	int argc = 0, r = 0;
 	pid_t shim_pid = 0;
 	_cleanup_close_ int wait_fd = -EBADF;
 	char reply[1200];
@@ -286,9 +292,11 @@ static int start_locked_released(struct engine *e, const char *id, struct error 
 			ms = kv_list_get(&e->cfg->log_opts, "max-size");
 		if (!mf)
 			mf = kv_list_get(&e->cfg->log_opts, "max-file");
+		int nf = 1;
 		if (ms && log_opt_size(ms, &sz) < 0)
-			return error_setx(err, -EINVAL, "invalid value for log opt max-size: %s",
-					  ms);
+			r = error_setx(err, -EINVAL, "invalid value for log opt max-size: %s", ms);
+		else if (mf && (safe_atoi(mf, &nf) < 0 || nf < 1))
+			r = error_setx(err, -EINVAL, "max-file cannot be less than 1: %s", mf);
 		if (sz)
 			maxsize = xasprintf("%" PRIu64, sz);
 		if (mf)
@@ -300,7 +308,8 @@ static int start_locked_released(struct engine *e, const char *id, struct error 
 	}
 	pthread_mutex_unlock(&e->lock);
 
-	r = mount_rootfs(e, c, &rootfs, err);
+	if (r >= 0)
+		r = mount_rootfs(e, c, &rootfs, err);
 	if (r >= 0)
 		r = write_etc_files(e, c, err);
 	if (r >= 0) {
@@ -455,8 +464,11 @@ static int container_start_internal(struct engine *e, const char *ref, bool user
 				  "container is marked for removal and cannot be "
 				  "started");
 	}
-	if (user)
+	if (user) {
+		/* Docker: a start by the user resets the restart manager and its count. */
 		c->manually_stopped = false;
+		c->restart_count = 0;
+	}
 	c->starting = true;
 	id = xstrdup(c->id);
 	r = start_locked_released(e, id, err);
@@ -534,6 +546,8 @@ int engine_container_kill(struct engine *e, const char *ref, const char *signal,
 		r = error_setx(err, -ENOENT, "No such container: %s", ref);
 	else {
 		c->stopping = true;
+		if (shutting_down != e)
+			c->manually_stopped = true; /* unless-stopped: as dockerd's kill */
 		if (c->status == C_RESTARTING) {
 			c->status = C_EXITED;
 			store_save(e, c);
@@ -582,7 +596,8 @@ int engine_container_stop(struct engine *e, const char *ref, int timeout, const 
 		pthread_mutex_unlock(&e->lock);
 		return error_setx(err, -ENOENT, "No such container: %s", ref);
 	}
-	c->manually_stopped = true;
+	if (shutting_down != e)
+		c->manually_stopped = true;
 	if (c->status == C_RESTARTING) {
 		c->stopping = true;
 		c->status = C_EXITED;
@@ -1143,6 +1158,26 @@ static void *restart_thread(void *arg)
 	return NULL;
 }
 
+/* The restart thread of a container: status restarting, started after the delay. */
+static void schedule_restart_locked(struct engine *e, struct container *c, int64_t delay_ms)
+{
+	struct restart_job *j = xnew0(struct restart_job, 1);
+	pthread_t t;
+	if (delay_ms > 60000)
+		delay_ms = 60000;
+	c->status = C_RESTARTING;
+	j->e = e;
+	j->id = xstrdup(c->id);
+	j->delay_ms = delay_ms;
+	if (pthread_create(&t, NULL, restart_thread, j) == 0) {
+		pthread_detach(t);
+	} else {
+		c->status = C_EXITED;
+		free(j->id);
+		free(j);
+	}
+}
+
 /* Decide, with the lock held, whether an exited container restarts. */
 static bool should_restart(struct container *c)
 {
@@ -1189,23 +1224,14 @@ static void handle_exit_locked(struct engine *e, struct container *c, int code, 
 		json_add_str(attrs, "image", c->image);
 		event_emit_locked(e, "container", "die", c->id, attrs);
 	}
-	if (!autoremove && !e->closing && should_restart(c)) {
+	if (!autoremove && !e->closing && shutting_down != e && should_restart(c)) {
 		/* Docker's back-off: 100 ms doubling, reset after 10 s of running. */
 		int64_t ran = c->finished_ns - c->started_ns;
-		struct restart_job *j = xnew0(struct restart_job, 1);
-		pthread_t t;
 		int64_t delay = ran > 10LL * 1000000000LL
 				    ? 100
 				    : 100LL << (c->restart_count < 10 ? c->restart_count : 10);
-		if (delay > 60000)
-			delay = 60000;
-		c->status = C_RESTARTING;
 		c->restart_count++;
-		j->e = e;
-		j->id = xstrdup(c->id);
-		j->delay_ms = delay;
-		if (pthread_create(&t, NULL, restart_thread, j) == 0)
-			pthread_detach(t);
+		schedule_restart_locked(e, c, delay);
 	}
 	store_save(e, c);
 	pthread_cond_broadcast(&e->cond);
@@ -1228,6 +1254,22 @@ static bool read_exit_file(struct engine *e, const char *id, int *code, int64_t 
 		return false;
 	*when = ns;
 	return true;
+}
+
+/*
+ * The shim is gone without telling us the exit: its exit file has the code, else
+ * (the shim was killed) 255. A shim that died did not delete the container from the
+ * runtime: do it (it kills what is left, frees the cgroup) so it can start again.
+ */
+static void shim_gone_locked(struct engine *e, struct container *c, int *code, int64_t *when)
+{
+	_cleanup_error_ struct error *e2 = NULL;
+	*when = 0;
+	if (!read_exit_file(e, c->id, code, when)) {
+		*code = 255;
+		*when = 0;
+	}
+	(void)runtime_delete(&e->rt, c->id, true, &e2);
 }
 
 static void *monitor_main(void *arg)
@@ -1273,8 +1315,7 @@ static void *monitor_main(void *arg)
 			} else {
 				int64_t w = 0;
 				/* The shim is gone without a word: its exit file, or 255. */
-				if (!read_exit_file(e, c->id, &code, &w))
-					code = 255;
+				shim_gone_locked(e, c, &code, &w);
 				ns = w;
 			}
 			handle_exit_locked(e, c, code, ns);
@@ -1293,8 +1334,7 @@ bool monitor_watch(struct engine *e, struct container *c)
 		int code = 255;
 		int64_t when = 0;
 		_cleanup_free_ char *id = xstrdup(c->id);
-		if (!read_exit_file(e, c->id, &code, &when))
-			code = 255;
+		shim_gone_locked(e, c, &code, &when);
 		handle_exit_locked(e, c, code, when);
 		return container_find(e, id) == NULL;
 	}
@@ -1320,7 +1360,9 @@ int monitor_start(struct engine *e, struct error **err)
 /*
  * After a (re)start of berthd: containers whose shim still runs are re-adopted
  * (live-restore); the others exited while we were away: their exit file tells the
- * code, else 255. Restart policies apply as after any exit.
+ * code, else 255. Restart policies apply as after any exit. Like dockerd, containers
+ * that were stopped (by an exit or a daemon shutdown) restart when their policy says
+ * so: always, unless-stopped unless the user stopped them, on-failure after a failure.
  */
 int lifecycle_reconcile(struct engine *e)
 {
@@ -1328,10 +1370,17 @@ int lifecycle_reconcile(struct engine *e)
 	for (struct container *c = e->containers, *next; c; c = next) {
 		next = c->next;
 		c->starting = false;
+		c->stopping = false;
 		if (c->status == C_RESTARTING) {
 			/* It was waiting to restart: do it now. */
-			c->status = C_RUNNING;
-			handle_exit_locked(e, c, c->exit_code, c->finished_ns);
+			schedule_restart_locked(e, c, 0);
+			continue;
+		}
+		if (c->status == C_EXITED && c->started_ns && !c->removing) {
+			if (should_restart(c)) {
+				c->restart_count++;
+				schedule_restart_locked(e, c, 0);
+			}
 			continue;
 		}
 		if (c->status != C_RUNNING && c->status != C_PAUSED)
@@ -1351,8 +1400,66 @@ int lifecycle_reconcile(struct engine *e)
 			}
 		}
 	}
-	/* Restart containers with policy always that exited while berthd was down and
-	 * never ran since boot: handled by handle_exit_locked above. */
 	pthread_mutex_unlock(&e->lock);
 	return 0;
+}
+
+struct shutdown_job {
+	struct engine *e;
+	char *id;
+	int timeout;
+	pthread_t t;
+	bool started;
+};
+
+static void *shutdown_stop_thread(void *arg)
+{
+	struct shutdown_job *j = arg;
+	_cleanup_error_ struct error *err = NULL;
+	if (engine_container_stop(j->e, j->id, j->timeout, NULL, &err) < 0 && err &&
+	    err->code != -EALREADY)
+		log_warn("stop %s: %s", j->id, err->msg);
+	return NULL;
+}
+
+/*
+ * Daemon shutdown without live-restore: stop the running containers, all at once
+ * (each with its own stop timeout, as dockerd does). These are not user stops: an
+ * unless-stopped container comes back with the daemon, and nothing restarts now.
+ */
+void lifecycle_shutdown(struct engine *e)
+{
+	struct shutdown_job *jobs = NULL;
+	size_t n = 0;
+
+	pthread_mutex_lock(&e->lock);
+	shutting_down = e;
+	for (struct container *c = e->containers; c; c = c->next)
+		if (c->status == C_RUNNING || c->status == C_PAUSED || c->status == C_RESTARTING)
+			n++;
+	jobs = xnew0(struct shutdown_job, n ? n : 1);
+	n = 0;
+	for (struct container *c = e->containers; c; c = c->next)
+		if (c->status == C_RUNNING || c->status == C_PAUSED || c->status == C_RESTARTING) {
+			/* its stop timeout, within the daemon's --shutdown-timeout */
+			json_object *st = get(c->config, "StopTimeout");
+			int t = st ? json_object_get_int(st) : 10;
+			if (e->cfg->shutdown_timeout >= 0 &&
+			    (t < 0 || t > e->cfg->shutdown_timeout))
+				t = e->cfg->shutdown_timeout;
+			jobs[n++] =
+			    (struct shutdown_job){.e = e, .id = xstrdup(c->id), .timeout = t};
+		}
+	pthread_mutex_unlock(&e->lock);
+	for (size_t i = 0; i < n; i++)
+		jobs[i].started =
+		    pthread_create(&jobs[i].t, NULL, shutdown_stop_thread, &jobs[i]) == 0;
+	for (size_t i = 0; i < n; i++) {
+		if (jobs[i].started)
+			pthread_join(jobs[i].t, NULL);
+		else
+			shutdown_stop_thread(&jobs[i]);
+		free(jobs[i].id);
+	}
+	free(jobs);
 }

@@ -5,6 +5,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "http/http.h"
@@ -243,7 +244,50 @@ static bool parse_line(const char *line, struct logline *l)
 	return true;
 }
 
-static int emit_line(const struct logs_opts *o, bool tty, int out_fd, struct logline *l)
+/* Output of logs: frames gathered in a buffer, written in large pieces. */
+struct logout {
+	int fd;
+	bool tty;
+	char *buf;
+	size_t len, cap;
+};
+
+static int logout_flush(struct logout *w)
+{
+	if (w->len && loop_write(w->fd, w->buf, w->len) < 0) {
+		w->len = 0;
+		return -EPIPE;
+	}
+	w->len = 0;
+	return 0;
+}
+
+static int logout_add(struct logout *w, int stream, const char *a, size_t alen, const char *b,
+		      size_t blen)
+{
+	size_t need = alen + blen + (w->tty ? 0 : 8);
+	if (w->len + need > w->cap) {
+		int r = logout_flush(w);
+		if (r < 0)
+			return r;
+		if (need > w->cap) {
+			w->cap = need;
+			w->buf = xrealloc(w->buf, w->cap);
+		}
+	}
+	if (!w->tty) {
+		stdcopy_header((uint8_t *)w->buf + w->len,
+			       stream == 2 ? STDCOPY_STDERR : STDCOPY_STDOUT,
+			       (uint32_t)(alen + blen));
+		w->len += 8;
+	}
+	memcpy(w->buf + w->len, a, alen);
+	memcpy(w->buf + w->len + alen, b, blen);
+	w->len += alen + blen;
+	return w->len >= 65536 ? logout_flush(w) : 0;
+}
+
+static int emit_line(const struct logs_opts *o, struct logout *w, struct logline *l)
 {
 	if ((l->stream == 1 && !o->stdout_) || (l->stream == 2 && !o->stderr_))
 		return 0;
@@ -252,16 +296,88 @@ static int emit_line(const struct logs_opts *o, bool tty, int out_fd, struct log
 	if (o->until_ns && l->t > o->until_ns)
 		return 0;
 	if (o->timestamps) {
-		_cleanup_free_ char *buf = NULL;
 		/* Docker: RFC3339Nano with a fixed 9-digit fraction, then a space. */
-		buf = xmalloc(strlen(l->time) + l->len + 2);
-		size_t tl = strlen(l->time);
-		memcpy(buf, l->time, tl);
-		buf[tl] = ' ';
-		memcpy(buf + tl + 1, l->log, l->len);
-		return write_out(out_fd, tty, (uint8_t)l->stream, buf, tl + 1 + l->len);
+		_cleanup_free_ char *ts = format_time_ns(l->t);
+		_cleanup_free_ char *pre = xasprintf("%s ", l->t ? ts : l->time);
+		return logout_add(w, l->stream, pre, strlen(pre), l->log, l->len);
 	}
-	return write_out(out_fd, tty, (uint8_t)l->stream, l->log, l->len);
+	return logout_add(w, l->stream, l->log, l->len, NULL, 0);
+}
+
+static void logline_free(struct logline *l)
+{
+	free(l->log);
+	free(l->time);
+	l->log = l->time = NULL;
+}
+
+/* The log files, oldest first: <log>.N ... <log>.1, <log> (json-file's rotation). */
+static char **log_files(const char *path)
+{
+	char **files = NULL;
+	int n = 0;
+	while (n < 1000) {
+		_cleanup_free_ char *p = xasprintf("%s.%d", path, n + 1);
+		if (access(p, F_OK) != 0)
+			break;
+		n++;
+	}
+	for (int i = n; i >= 1; i--) {
+		_cleanup_free_ char *p = xasprintf("%s.%d", path, i);
+		files = strv_append(files, p);
+	}
+	return strv_append(files, path);
+}
+
+/*
+ * The file that follows f after a rotation: f is <log>.k now, its successor <log>.(k-1)
+ * (or <log>); when f was rotated away entirely, the oldest file left.
+ */
+static FILE *next_log_file(const char *path, FILE *f)
+{
+	struct stat b, a;
+	int oldest = 0;
+	if (fstat(fileno(f), &b) < 0)
+		return fopen(path, "re");
+	for (int k = 1; k < 1000; k++) {
+		_cleanup_free_ char *p = xasprintf("%s.%d", path, k);
+		if (stat(p, &a) < 0)
+			break;
+		oldest = k;
+		if (a.st_ino == b.st_ino && a.st_dev == b.st_dev) {
+			_cleanup_free_ char *q = k > 1 ? xasprintf("%s.%d", path, k - 1) : NULL;
+			return fopen(q ? q : path, "re");
+		}
+	}
+	if (oldest) {
+		_cleanup_free_ char *p = xasprintf("%s.%d", path, oldest);
+		return fopen(p, "re");
+	}
+	return fopen(path, "re");
+}
+
+/* Emit the complete lines f has from where it is; a partial last line stays unread. */
+static int drain_file(const struct logs_opts *o, struct logout *w, FILE *f, char **line,
+		      size_t *cap, bool partial_ok)
+{
+	ssize_t k;
+	int r = 0;
+	while ((k = getline(line, cap, f)) > 0) {
+		struct logline l = {0};
+		if ((*line)[k - 1] != '\n' && !partial_ok) {
+			/* A partial line: wait for the rest. */
+			fseek(f, -k, SEEK_CUR);
+			break;
+		}
+		if (!parse_line(*line, &l))
+			continue;
+		r = emit_line(o, w, &l);
+		logline_free(&l);
+		if (r < 0)
+			break;
+	}
+	clearerr(f);
+	return r;
 }
 
 int engine_container_logs(struct engine *e, const char *id, const struct logs_opts *o, int out_fd,
@@ -270,7 +386,8 @@ int engine_container_logs(struct engine *e, const char *id, const struct logs_op
 	struct container *c;
 	_cleanup_free_ char *path = NULL, *cid = NULL;
 	_cleanup_fclose_ FILE *f = NULL;
-	bool tty;
+	_cleanup_strv_free_ char **files = NULL;
+	struct logout w = {.fd = out_fd};
 	char *line = NULL;
 	size_t cap = 0;
 	int r = 0;
@@ -291,96 +408,101 @@ int engine_container_logs(struct engine *e, const char *id, const struct logs_op
 					  "configured logging driver does not support reading");
 		}
 	}
-	tty = c->tty;
+	w.tty = c->tty;
 	cid = xstrdup(c->id);
 	path = container_log_path(e, c->id);
 	pthread_mutex_unlock(&e->lock);
+	if (out_fd < 0)
+		return 0; /* a check only: the container exists and its logs can be read */
 
-	f = fopen(path, "re");
-	if (o->tail != 0 && f) {
-		/* tail: keep the last N lines in a ring, then emit. */
+	w.cap = 65536 + 1024;
+	w.buf = xmalloc(w.cap);
+	files = log_files(path);
+	if (o->tail != 0) {
+		/* tail: keep the last N lines in a ring, then emit (since/until apply after). */
 		struct logline *ring = NULL;
 		size_t n = 0, max = o->tail > 0 ? (size_t)o->tail : 0, head = 0;
 		if (max)
 			ring = xnew0(struct logline, max);
-		while (getline(&line, &cap, f) > 0) {
-			struct logline l = {0};
-			if (!parse_line(line, &l))
-				continue;
-			if (!max) {
-				r = emit_line(o, tty, out_fd, &l);
-				free(l.log);
-				free(l.time);
-				if (r < 0)
-					break;
-				continue;
+		for (char **p = files; *p && r >= 0; p++) {
+			_cleanup_fclose_ FILE *g = fopen(*p, "re");
+			while (g && getline(&line, &cap, g) > 0) {
+				struct logline l = {0};
+				if (!parse_line(line, &l))
+					continue;
+				if (!max) {
+					r = emit_line(o, &w, &l);
+					logline_free(&l);
+					if (r < 0)
+						break;
+					continue;
+				}
+				if (n == max)
+					logline_free(&ring[head]);
+				else
+					n++;
+				ring[head] = l;
+				head = (head + 1) % max;
 			}
-			if (n == max) {
-				free(ring[head].log);
-				free(ring[head].time);
-			} else {
-				n++;
-			}
-			ring[head] = l;
-			head = (head + 1) % max;
 		}
 		for (size_t i = 0; max && i < n; i++) {
 			struct logline *l = &ring[(head + max - n + i) % max];
 			if (r >= 0)
-				r = emit_line(o, tty, out_fd, l);
-			free(l->log);
-			free(l->time);
+				r = emit_line(o, &w, l);
+			logline_free(l);
 		}
 		free(ring);
-	} else if (f) {
+	}
+	if (r >= 0)
+		r = logout_flush(&w);
+	if (r < 0 || !o->follow)
+		goto out;
+	/* follow: from the end of the current file; poll it while the container runs. */
+	f = fopen(path, "re");
+	if (f)
 		fseek(f, 0, SEEK_END);
-	}
-	if (r < 0 || !o->follow) {
-		free(line);
-		return 0;
-	}
-	/* follow: poll the file while the container runs. */
 	for (;;) {
 		bool running;
-		ssize_t k;
+		struct stat a, b;
 		if (cancel && *cancel)
 			break;
 		if (!f)
-			f = fopen(path, "re");
-		while (f && (k = getline(&line, &cap, f)) > 0) {
-			struct logline l = {0};
-			if (line[k - 1] != '\n') {
-				/* A partial line: wait for the rest. */
-				fseek(f, -k, SEEK_CUR);
+			f = fopen(path, "re"); /* not there yet: the shim makes it */
+		if (f && (r = drain_file(o, &w, f, &line, &cap, false)) < 0)
+			break;
+		if (f && stat(path, &a) == 0 && fstat(fileno(f), &b) == 0 &&
+		    (a.st_ino != b.st_ino || a.st_dev != b.st_dev)) {
+			/* Rotated: finish the old file, go on with the next one from its start. */
+			FILE *next;
+			if ((r = drain_file(o, &w, f, &line, &cap, true)) < 0)
 				break;
-			}
-			if (!parse_line(line, &l))
-				continue;
-			r = emit_line(o, tty, out_fd, &l);
-			free(l.log);
-			free(l.time);
-			if (r < 0)
-				goto out;
+			next = next_log_file(path, f);
+			fclose(f);
+			f = next;
+			if ((r = logout_flush(&w)) < 0)
+				break;
+			continue;
 		}
-		if (f)
-			clearerr(f);
+		if ((r = logout_flush(&w)) < 0)
+			break;
 		pthread_mutex_lock(&e->lock);
 		c = container_find(e, cid);
 		running = c && (c->status == C_RUNNING || c->status == C_PAUSED ||
 				c->status == C_RESTARTING || c->starting);
 		pthread_mutex_unlock(&e->lock);
 		if (!running) {
-			/* one last read after the exit */
-			while (f && getline(&line, &cap, f) > 0) {
-				struct logline l = {0};
-				if (!parse_line(line, &l))
-					continue;
-				r = emit_line(o, tty, out_fd, &l);
-				free(l.log);
-				free(l.time);
-				if (r < 0)
+			/* one last read after the exit (the shim wrote everything before) */
+			for (int i = 0; f && i < 1000; i++) {
+				FILE *next;
+				(void)drain_file(o, &w, f, &line, &cap, true);
+				if (stat(path, &a) < 0 || fstat(fileno(f), &b) < 0 ||
+				    (a.st_ino == b.st_ino && a.st_dev == b.st_dev))
 					break;
+				next = next_log_file(path, f);
+				fclose(f);
+				f = next;
 			}
+			(void)logout_flush(&w);
 			break;
 		}
 		{
@@ -394,5 +516,6 @@ int engine_container_logs(struct engine *e, const char *id, const struct logs_op
 	}
 out:
 	free(line);
+	free(w.buf);
 	return 0;
 }

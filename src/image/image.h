@@ -197,4 +197,50 @@ int image_untar(int in_fd, int root_fd, uint64_t max_bytes, uint64_t *ret_size, 
  */
 int image_tar_layer(int root_fd, int out_fd, char **ret_diff_id, struct error **err);
 
+/* ---- pulling and pushing (the registry module) ---------------------------- */
+
+/* true for "sha256:<64 lowercase hex>", the only digest form the store accepts; check every
+ * digest from the outside with it before it goes into a path or a URL. */
+bool image_digest_valid(const char *digest);
+/* The chain id of a layer over its parent's chain id (NULL for the bottom layer). */
+char *image_chain_id(const char *parent_chain, const char *diff_id);
+/* Whether the store has the layer with this chain id; *ret_size (may be NULL) gets its size. */
+bool image_layer_exists(struct image_store *s, const char *chain_id, uint64_t *ret_size);
+
+/*
+ * Unpack a layer tar stream (plain, gzip, zstd) from in_fd into a new temp dir of the store,
+ * as image_untar does. *ret_tmp names the dir for image_commit_pulled, which takes it, or
+ * image_layer_discard, which removes it. Nothing is visible to lookups until committed, and a
+ * crash leaves only what the sweep at open removes.
+ */
+int image_layer_unpack(struct image_store *s, int in_fd, char **ret_tmp, uint64_t *ret_size,
+		       char **ret_diff_id, struct error **err);
+void image_layer_discard(struct image_store *s, const char *tmp);
+
+struct image_pulled_layer {
+	char *tmp;     /* from image_layer_unpack, or NULL when the store has the layer */
+	char *diff_id; /* what image_layer_unpack computed (unused when tmp is NULL) */
+	uint64_t size;
+};
+
+/*
+ * Commit a pulled image: config is the config blob's bytes, which must hash to config_digest;
+ * layers are bottom to top, one for each of the config's rootfs.diff_ids, each unpacked diff id
+ * equal to its entry ("layers from manifest don't match image configuration"). refs are
+ * normalised: name:tag and name@digest (the manifest's digest, a RepoDigest). Every tmp is
+ * consumed (moved into place or removed) whether it succeeds or not. *ret_id (may be NULL)
+ * gets the image id.
+ */
+int image_commit_pulled(struct image_store *s, const char *config, size_t config_len,
+			const char *config_digest, struct image_pulled_layer *layers,
+			size_t n_layers, char *const *refs, char **ret_id, struct error **err);
+
+/* The config blob of an image, byte for byte (what its id is the digest of). */
+int image_config_blob(struct image_store *s, const char *id, char **ret, size_t *ret_len,
+		      struct error **err);
+/* Point the normalised reference ref (name:tag or name@digest) at the image id. */
+int image_add_ref(struct image_store *s, const char *id, const char *ref, struct error **err);
+/* A temp file in the store's ingest dir (same filesystem as the store), already unlinked. */
+int image_tmpfile(struct image_store *s);
+
 #endif

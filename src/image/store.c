@@ -455,6 +455,11 @@ int resolve_locked(struct image_store *s, const char *ref_or_id, char **ret_id,
 		goto found_id;
 	if (nerr && !(strlen(ref_or_id) == 64 && hex64_valid(ref_or_id)))
 		return error_setx(err, -EINVAL, "%s", nerr->msg);
+	if (norm) {
+		/* moby: the familiar form with the tag filled in ("x" -> "x:latest") */
+		_cleanup_free_ char *fam = ref_familiar(norm);
+		return error_setx(err, -ENOENT, "No such image: %s", fam ? fam : ref_or_id);
+	}
 	return error_setx(err, -ENOENT, "No such image: %s", ref_or_id);
 found_id:
 	*ret_id = TAKE_PTR(id);

@@ -160,6 +160,13 @@ class Berthd:
         crash could leave: shims, mounts, cgroups. Returns a list of problems."""
         problems = []
         ids = set()
+        if self.proc and self.proc.poll() is not None and self.data.is_dir():
+            # A test that left the daemon down (SIGKILLed, stopped): bring it back on
+            # the same roots so that it removes its containers the usual way.
+            try:
+                self.start()
+            except Exception as e:
+                problems.append(f"restarting berthd for the cleanup failed: {e!r}")
         if self.proc and self.proc.poll() is None:
             try:
                 st, _, body = self.api("GET", "/v1.50/containers/json?all=1", timeout=10)

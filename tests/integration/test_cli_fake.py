@@ -464,7 +464,8 @@ def test_inspect_probes_types(fake, berth):
     assert r.stdout == b"[]\n"
     assert r.stderr == b"Error: No such object: nothing\n"
     r = berth("container", "inspect", "nothing")
-    assert r.returncode == 1 and r.stderr == b"Error: No such container: nothing\n"
+    # docker 28 prints a typed inspect's error as the daemon gave it
+    assert r.returncode == 1 and r.stderr == b"Error response from daemon: No such container: nothing\n"
 
 
 def test_rmi_and_tag(fake, berth):

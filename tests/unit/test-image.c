@@ -534,7 +534,7 @@ static void test_tag_remove_prune(void)
 	CHECK(image_tag(s, "rmtest:1", "rmtest:2", &err) == 0);
 	CHECK(image_tag(s, "rmtest:1", "other/repo", &err) == 0);
 	CHECK(image_tag(s, "nosuch", "x", &err) == -ENOENT);
-	CHECK(err && streq(err->msg, "No such image: nosuch"));
+	CHECK(err && streq(err->msg, "No such image: nosuch:latest"));
 	error_free(err);
 	err = NULL;
 
