@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* berthd: the daemon. Listens on its sockets and serves each connection on a thread. */
 #include <fcntl.h>
-#include <grp.h>
+#include <malloc.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -25,6 +25,24 @@ static void *conn_main(void *arg)
 	return NULL;
 }
 
+static bool group_lookup(const char *name, gid_t *ret)
+{
+	_cleanup_fclose_ FILE *f = fopen("/etc/group", "re");
+	char line[1024];
+	size_t n = strlen(name);
+	while (f && fgets(line, sizeof(line), f)) {
+		char *p;
+		if (strncmp(line, name, n) != 0 || line[n] != ':')
+			continue;
+		p = strchr(line + n + 1, ':');
+		if (!p)
+			return false;
+		*ret = (gid_t)strtoul(p + 1, NULL, 10);
+		return true;
+	}
+	return false;
+}
+
 static int listen_unix(const char *path, const char *group, struct error **err)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
@@ -46,9 +64,10 @@ static int listen_unix(const char *path, const char *group, struct error **err)
 	/* 0660, group berth (like docker's group) when it exists. */
 	chmod(path, 0660);
 	{
-		struct group *g = getgrnam(group ? group : "berth");
-		if (g)
-			(void)!chown(path, 0, g->gr_gid);
+		/* /etc/group read directly: getgrnam would load NSS modules into berthd for good. */
+		gid_t gid;
+		if (group_lookup(group ? group : "berth", &gid))
+			(void)!chown(path, 0, gid);
 	}
 	if (listen(fd, 128) < 0)
 		return error_set(err, -errno, "listen on '%s'", path);
@@ -81,6 +100,9 @@ int main(int argc, char **argv)
 		return info ? 0 : 1;
 	}
 	log_setup(STDERR_FILENO, cfg.debug ? LOG_LEVEL_DEBUG : LOG_LEVEL_INFO, LOG_FORMAT_TEXT);
+	/* One malloc arena: a thread per connection would otherwise each get its own and keep
+	 * its memory after the connection ends (idle RSS is a feature). */
+	mallopt(M_ARENA_MAX, 1);
 	signal(SIGPIPE, SIG_IGN);
 	if (pipe2(stop_pipe, O_CLOEXEC) < 0)
 		return 1;
