@@ -1358,6 +1358,36 @@ int monitor_start(struct engine *e, struct error **err)
 }
 
 /*
+ * A container we have as not running, but that runs (berthd died between START and
+ * recording it): adopt it when its shim answers. True when adopted.
+ */
+static bool adopt_locked(struct engine *e, struct container *c)
+{
+	_cleanup_json_ json_object *st = NULL;
+	_cleanup_free_ char *sock = shim_sock(e, c->id);
+	json_object *v;
+	const char *status;
+	int fd;
+	if (runtime_state(&e->rt, c->id, &st, NULL) < 0 ||
+	    !json_object_object_get_ex(st, "status", &v))
+		return false;
+	status = json_object_get_string(v);
+	if (!streq(status, "running") && !streq(status, "paused"))
+		return false;
+	fd = shim_connect(sock, "WAIT\n", NULL);
+	if (fd < 0)
+		return false;
+	close(fd);
+	c->status = streq(status, "paused") ? C_PAUSED : C_RUNNING;
+	c->pid = json_object_object_get_ex(st, "pid", &v) ? json_object_get_int(v) : 0;
+	if (!c->started_ns)
+		c->started_ns = now_ns();
+	c->exit_code = 0;
+	store_save(e, c);
+	return true;
+}
+
+/*
  * After a (re)start of berthd: containers whose shim still runs are re-adopted
  * (live-restore); the others exited while we were away: their exit file tells the
  * code, else 255. Restart policies apply as after any exit. Like dockerd, containers
@@ -1371,6 +1401,16 @@ int lifecycle_reconcile(struct engine *e)
 		next = c->next;
 		c->starting = false;
 		c->stopping = false;
+		if (c->status != C_RUNNING && c->status != C_PAUSED && !adopt_locked(e, c)) {
+			/* Not running for us: what the runtime still has of it (a start that
+			 * berthd died in) goes, so that it can start again. */
+			_cleanup_error_ struct error *e2 = NULL;
+			_cleanup_json_ json_object *st = NULL;
+			if (runtime_state(&e->rt, c->id, &st, NULL) >= 0) {
+				(void)runtime_delete(&e->rt, c->id, true, &e2);
+				container_unmount(e, c);
+			}
+		}
 		if (c->status == C_RESTARTING) {
 			/* It was waiting to restart: do it now. */
 			schedule_restart_locked(e, c, 0);

@@ -104,7 +104,8 @@ int image_commit_pulled(struct image_store *s, const char *config, size_t config
 	if (r < 0)
 		goto fail;
 	if (strv_length(diff_ids) != n_layers) {
-		r = error_setx(err, -EINVAL, "layers from manifest don't match image configuration");
+		r = error_setx(err, -EINVAL,
+			       "layers from manifest don't match image configuration");
 		goto fail;
 	}
 	nl = xnew0(struct new_layer, n_layers ? n_layers : 1);

@@ -204,7 +204,8 @@ static void set_tls(struct reg_session *s, CURL *c, const char *origin)
 	curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, verify ? 1L : 0L);
 	curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, verify ? 2L : 0L);
 	if (own && s->ca_pem) {
-		struct curl_blob b = {.data = s->ca_pem, .len = s->ca_len, .flags = CURL_BLOB_NOCOPY};
+		struct curl_blob b = {
+		    .data = s->ca_pem, .len = s->ca_len, .flags = CURL_BLOB_NOCOPY};
 		curl_easy_setopt(c, CURLOPT_CAINFO_BLOB, &b);
 	}
 	if (own && s->client_cert && s->client_key) {
@@ -424,8 +425,7 @@ static int fetch_token(struct reg_session *s, const struct reg_challenge *ch, ch
  * Answer a 401's challenge. 0: authz changed (or another thread changed it since gen): retry;
  * 1: nothing more to try, the 401 stands; or -errno.
  */
-static int authenticate(struct reg_session *s, const char *header, unsigned gen,
-			struct error **err)
+static int authenticate(struct reg_session *s, const char *header, unsigned gen, struct error **err)
 {
 	_cleanup_(reg_challenge_release) struct reg_challenge ch = {0};
 	const struct registry_auth *a = s->auth;
@@ -520,8 +520,9 @@ int reg_do(struct reg_session *s, CURL *c, const struct reg_request *rq, struct 
 		    (streq(rq->method, "GET") || streq(rq->method, "HEAD")) && rs->location) {
 			char *next = reg_url_resolve(url, rs->location);
 			if (!next)
-				return error_setx(err, -EINVAL, "refusing to follow a redirect to "
-								"\"%s\"",
+				return error_setx(err, -EINVAL,
+						  "refusing to follow a redirect to "
+						  "\"%s\"",
 						  rs->location);
 			if (++hops > REG_MAX_REDIRECTS) {
 				free(next);
@@ -648,7 +649,8 @@ static void load_certs(struct reg_session *s)
 	} else {
 		free(pem);
 	}
-	if (faccessat(dfd, "client.cert", R_OK, 0) == 0 && faccessat(dfd, "client.key", R_OK, 0) == 0) {
+	if (faccessat(dfd, "client.cert", R_OK, 0) == 0 &&
+	    faccessat(dfd, "client.key", R_OK, 0) == 0) {
 		s->client_cert = xasprintf("%s/client.cert", dir);
 		s->client_key = xasprintf("%s/client.key", dir);
 	}
@@ -672,7 +674,8 @@ int reg_session_open(const struct registry_config *cfg, const struct registry_au
 	if (base_or_null) {
 		_cleanup_free_ char *o = reg_url_origin(base_or_null);
 		if (!o)
-			return error_setx(err, -EINVAL, "invalid registry URL \"%s\"", base_or_null);
+			return error_setx(err, -EINVAL, "invalid registry URL \"%s\"",
+					  base_or_null);
 		s->host = xstrdup(strstr(base_or_null, "://") + 3);
 		s->host[strcspn(s->host, "/")] = 0;
 	} else {

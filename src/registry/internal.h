@@ -8,9 +8,9 @@
 
 #include "registry.h"
 
-#define REG_MANIFEST_MAX (4u << 20)	 /* manifests and indexes, as containerd */
-#define REG_CONFIG_MAX (8u << 20)	 /* image configs (the store's limit) */
-#define REG_TOKEN_MAX (1u << 20)	 /* token service answers */
+#define REG_MANIFEST_MAX (4u << 20)    /* manifests and indexes, as containerd */
+#define REG_CONFIG_MAX (8u << 20)      /* image configs (the store's limit) */
+#define REG_TOKEN_MAX (1u << 20)       /* token service answers */
 #define REG_ERROR_BODY_MAX (64u << 10) /* bodies of error answers we keep */
 #define REG_CATALOG_MAX (8u << 20)
 #define REG_MAX_REDIRECTS 5
@@ -101,8 +101,8 @@ enum reg_manifest_kind { REG_MANIFEST_IMAGE, REG_MANIFEST_INDEX };
 struct reg_manifest {
 	enum reg_manifest_kind kind;
 	char *media_type;
-	struct reg_desc config;	 /* images */
-	struct reg_desc *descs;	 /* layers of an image, manifests of an index */
+	struct reg_desc config; /* images */
+	struct reg_desc *descs; /* layers of an image, manifests of an index */
 	size_t n_descs;
 };
 
@@ -158,7 +158,7 @@ struct reg_request {
 	size_t (*sink)(void *ud, long status, const char *p, size_t n);
 	void *ud;
 	uint64_t max;
-	long timeout_sec;	    /* whole request; 0: none, but a stall of 60 s aborts */
+	long timeout_sec;	     /* whole request; 0: none, but a stall of 60 s aborts */
 	const volatile bool *cancel; /* polled during the transfer */
 	void (*on_progress)(void *ud, uint64_t now, uint64_t total); /* uploads */
 };

@@ -102,8 +102,8 @@ static bool is_index_type(const char *t)
 static bool is_layer_type(const char *t)
 {
 	static const char *const types[] = {
-	    MT_DOCKER_LAYER, MT_DOCKER_FOREIGN,		  MT_OCI_LAYER,
-	    MT_OCI_LAYER_GZIP, MT_OCI_LAYER_ZSTD,	  MT_OCI_ND_LAYER,
+	    MT_DOCKER_LAYER,	     MT_DOCKER_FOREIGN,	      MT_OCI_LAYER,
+	    MT_OCI_LAYER_GZIP,	     MT_OCI_LAYER_ZSTD,	      MT_OCI_ND_LAYER,
 	    MT_OCI_ND_LAYER "+gzip", MT_OCI_ND_LAYER "+zstd",
 	};
 	for (size_t i = 0; t && i < ELEMENTSOF(types); i++)

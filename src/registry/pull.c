@@ -220,9 +220,9 @@ static int pull_layer(struct pull *p, CURL *c, struct layer_job *j, struct error
 		if (ms > 10000)
 			ms = 10000;
 		{
-			_cleanup_free_ char *m = xasprintf("Retrying in %u second%s",
-							   (ms + 999) / 1000,
-							   (ms + 999) / 1000 == 1 ? "" : "s");
+			_cleanup_free_ char *m =
+			    xasprintf("Retrying in %u second%s", (ms + 999) / 1000,
+				      (ms + 999) / 1000 == 1 ? "" : "s");
 			reg_progress(&p->prog, j->id, m, -1, -1);
 		}
 		log_debug("registry: %s: %s; retrying", j->desc->digest,
@@ -240,7 +240,8 @@ static int pull_layer(struct pull *p, CURL *c, struct layer_job *j, struct error
 	}
 	if (!streq(digest, j->desc->digest)) {
 		job_discard(p, j);
-		return error_setx(err, -EINVAL, "filesystem layer verification failed for digest %s",
+		return error_setx(err, -EINVAL,
+				  "filesystem layer verification failed for digest %s",
 				  j->desc->digest);
 	}
 	reg_progress(&p->prog, j->id, "Verifying Checksum", -1, -1);
@@ -335,15 +336,11 @@ static int fetch_small(struct reg_session *s, CURL *c, const char *repo, const c
 				    expect_digest);
 	if (r < 0)
 		return r;
-	if (rs.status != 200) {
-		r = reg_status_error(&rs, "GET", url, err);
-		if (rs.status == 404 && manifest)
-			return error_prefix(err, r, "manifest for %s not found", reference);
-		return r;
-	}
+	if (rs.status != 200)
+		return reg_status_error(&rs, "GET", url, err);
 	d = reg_digest_buf(rs.body ? rs.body : "", rs.len);
-	if (expect_digest && (!streq(d, expect_digest) ||
-			      (expect_size >= 0 && rs.len != (uint64_t)expect_size)))
+	if (expect_digest &&
+	    (!streq(d, expect_digest) || (expect_size >= 0 && rs.len != (uint64_t)expect_size)))
 		return error_setx(err, -EINVAL, "%s verification failed for digest %s", what,
 				  expect_digest);
 	if (!expect_digest && rs.digest && image_digest_valid(rs.digest) && !streq(rs.digest, d))
@@ -476,6 +473,10 @@ static int open_endpoint(const struct registry_config *cfg, const struct registr
 			return r;
 		r = fetch_small(s, c, rr->repo, "manifests", reference, rr->digest, -1, "manifest",
 				ret_top, err);
+		if (r == -ENOENT) {
+			_cleanup_free_ char *f = ref_familiar(rr->normalized);
+			return error_prefix(err, r, "manifest for %s not found", f);
+		}
 		if (r < 0)
 			return r;
 		*ret_sess = TAKE_PTR(s);
@@ -522,10 +523,13 @@ int registry_pull(struct image_store *store, const char *ref, const char *platfo
 		_cleanup_free_ char *f = ref_familiar(rr.name);
 		const char *slash = strchr(f, '/');
 		/* "Pulling from library/busybox": the path, as Docker shows it */
-		_cleanup_free_ char *msg = xasprintf(
-		    "Pulling from %s",
-		    streq(rr.domain, "docker.io") ? rr.repo : (slash ? slash + 1 : f));
-		reg_progress(&p.prog, rr.digest ? rr.digest : rr.tag, msg, -1, -1);
+		_cleanup_free_ char *msg =
+		    xasprintf("Pulling from %s",
+			      streq(rr.domain, "docker.io") ? rr.repo : (slash ? slash + 1 : f));
+		json_object *o = json_object_new_object();
+		json_add_str(o, "status", msg);
+		json_add_str(o, "id", rr.digest ? rr.digest : rr.tag);
+		reg_progress_obj(&p.prog, o);
 	}
 	c = reg_curl_new();
 	r = open_endpoint(cfg, auth, &rr, scopes, c, &sess, &top, err);
@@ -627,10 +631,9 @@ int registry_pull(struct image_store *store, const char *ref, const char *platfo
 	}
 	familiar = ref_familiar(rr.tag ? refs[0] : repo_digest);
 	{
-		_cleanup_free_ char *msg =
-		    xasprintf("Status: %s for %s",
-			      up_to_date ? "Image is up to date" : "Downloaded newer image",
-			      familiar);
+		_cleanup_free_ char *msg = xasprintf(
+		    "Status: %s for %s",
+		    up_to_date ? "Image is up to date" : "Downloaded newer image", familiar);
 		reg_progress(&p.prog, NULL, msg, -1, -1);
 	}
 	if (ret_id)

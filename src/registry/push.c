@@ -136,7 +136,8 @@ static void on_upload(void *ud, uint64_t now, uint64_t total)
 
 	if (u->id && t - u->last >= PROGRESS_INTERVAL_USEC) {
 		u->last = t;
-		reg_progress(u->prog, u->id, "Pushing", (int64_t)(u->base + now), (int64_t)u->total);
+		reg_progress(u->prog, u->id, "Pushing", (int64_t)(u->base + now),
+			     (int64_t)u->total);
 	}
 }
 
@@ -199,8 +200,8 @@ static int upload_blob(struct push *p, CURL *c, const char *digest, int fd, cons
 	}
 	{
 		_cleanup_(reg_response_release) struct reg_response rs = {.content_length = -1};
-		struct reg_request rq = {.method = "POST", .url = url, .body_fd = -1,
-					 .timeout_sec = 120};
+		struct reg_request rq = {
+		    .method = "POST", .url = url, .body_fd = -1, .timeout_sec = 120};
 		r = reg_do(s, c, &rq, &rs, err);
 		if (r < 0)
 			return r;
@@ -217,8 +218,8 @@ static int upload_blob(struct push *p, CURL *c, const char *digest, int fd, cons
 	}
 	if (size > chunk) {
 		for (uint64_t off = 0; off < size;) {
-			_cleanup_(reg_response_release) struct reg_response rs = {
-			    .content_length = -1};
+			_cleanup_(reg_response_release) struct reg_response rs = {.content_length =
+										      -1};
 			uint64_t n = size - off < chunk ? size - off : chunk;
 			_cleanup_free_ char *range =
 			    xasprintf("Content-Range: %" PRIu64 "-%" PRIu64, off, off + n - 1);
@@ -297,8 +298,7 @@ static int push_layer(struct push *p, CURL *c, struct push_layer *l, struct erro
 		return 0;
 	}
 	reg_progress(&p->prog, l->id, "Pushing", 0, (int64_t)l->size);
-	r = upload_blob(p, c, l->digest, l->fd, NULL, l->size, p->mount_from, l->id, &mounted,
-			err);
+	r = upload_blob(p, c, l->digest, l->fd, NULL, l->size, p->mount_from, l->id, &mounted, err);
 	if (r < 0)
 		return r;
 	if (mounted) {
@@ -495,9 +495,9 @@ int registry_push(struct image_store *store, const char *ref, const struct regis
 	manifest = json_object_new_object();
 	json_add_int(manifest, "schemaVersion", 2);
 	json_add_str(manifest, "mediaType", docker ? MT_DOCKER_MANIFEST : MT_OCI_MANIFEST);
-	json_object_object_add(manifest, "config",
-			       descriptor(docker ? MT_DOCKER_CONFIG : MT_OCI_CONFIG, cfg_digest,
-					  cfg_len));
+	json_object_object_add(
+	    manifest, "config",
+	    descriptor(docker ? MT_DOCKER_CONFIG : MT_OCI_CONFIG, cfg_digest, cfg_len));
 	layers = json_object_new_array();
 	for (size_t i = 0; i < p.n_layers; i++)
 		json_object_array_add(layers,
@@ -530,8 +530,8 @@ int registry_push(struct image_store *store, const char *ref, const struct regis
 				 rs.digest, mdigest);
 	}
 	{
-		_cleanup_free_ char *msg = xasprintf("%s: digest: %s size: %zu", rr.tag, mdigest,
-						     strlen(mbytes));
+		_cleanup_free_ char *msg =
+		    xasprintf("%s: digest: %s size: %zu", rr.tag, mdigest, strlen(mbytes));
 		json_object *aux = json_object_new_object(), *o = json_object_new_object();
 		reg_progress(&p.prog, NULL, msg, -1, -1);
 		json_add_str(aux, "Tag", rr.tag);

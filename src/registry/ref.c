@@ -246,8 +246,10 @@ int reg_platform_parse(const char *s, struct reg_platform *ret, struct error **e
 		*c = tolower((unsigned char)*c);
 	for (t = strtok_r(copy, "/", &save); t; t = strtok_r(NULL, "/", &save)) {
 		if (n == 3)
-			return error_setx(err, -EINVAL, "\"%s\": unknown operating system or "
-							"architecture: invalid argument", s);
+			return error_setx(err, -EINVAL,
+					  "\"%s\": unknown operating system or "
+					  "architecture: invalid argument",
+					  s);
 		parts[n++] = t;
 	}
 	if (n < 2 || !*parts[0] || !*parts[1])

@@ -8,8 +8,8 @@
  * config's rootfs.diff_ids, before anything is committed; the tag -> digest record is written
  * last. Digests from the wire are validated before they go into a URL.
  *
- * Transport: HTTPS with the system CAs, plus <certs_dir>/<host[:port]>/<name>.crt (and client.cert /
- * client.key) as Docker keeps them. Plain HTTP only for insecure registries (insecure_registries
+ * Transport: HTTPS with the system CAs, plus <certs_dir>/<host[:port]>/<name>.crt (and client.cert
+ * / client.key) as Docker keeps them. Plain HTTP only for insecure registries (insecure_registries
  * plus 127.0.0.0/8 and ::1 unless no_default_insecure): for those HTTPS is tried first without
  * verification, then HTTP, as Docker does. Redirects are followed by hand: credentials (an
  * Authorization header) go only to the registry's own scheme://host:port, never across a
@@ -35,10 +35,10 @@ struct registry_auth {
 };
 
 struct registry_config {
-	char **mirrors;		    /* for docker.io, tried in order before it: "https://m.example" */
-	char **insecure_registries; /* "host", "host:port" or a CIDR "10.0.0.0/8" */
-	bool no_default_insecure;   /* 127.0.0.0/8 and ::1 are insecure unless this is set */
-	const char *certs_dir;	    /* certs.d folder (NULL: none) */
+	char **mirrors; /* for docker.io, tried in order before it: "https://m.example" */
+	char **insecure_registries;	   /* "host", "host:port" or a CIDR "10.0.0.0/8" */
+	bool no_default_insecure;	   /* 127.0.0.0/8 and ::1 are insecure unless this is set */
+	const char *certs_dir;		   /* certs.d folder (NULL: none) */
 	unsigned max_concurrent_downloads; /* 0: 3 */
 	unsigned max_concurrent_uploads;   /* 0: 5 */
 	unsigned max_retries;		   /* of one blob download; 0: 5 */

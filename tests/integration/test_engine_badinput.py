@@ -599,3 +599,50 @@ def test_many_bad_requests_keep_serving(d):
         t.join(60)
     assert not errors
     check_clean(d)
+
+
+# ---- image uploads ----------------------------------------------------------------
+
+def images(d):
+    st, _, out = d.api("GET", V + "/images/json?all=1")
+    assert st == 200
+    return sorted((i["Id"], tuple(i["RepoTags"] or ())) for i in json.loads(out))
+
+
+def stream_error(out):
+    msgs = [json.loads(l) for l in out.decode().splitlines() if l.strip()]
+    return [m["errorDetail"]["message"] for m in msgs if "errorDetail" in m]
+
+
+@pytest.mark.parametrize("body", [b"", b"not a tar at all", b"\x00" * 1024,
+                                  b"\x1f\x8b\x08\x00garbage-gzip"])
+def test_load_garbage(d, body):
+    before = images(d)
+    st, _, out = d.api("POST", V + "/images/load?quiet=1", body,
+                       headers={"Content-Type": "application/x-tar"})
+    assert st in (200, 400, 500), out
+    if st == 200:
+        assert stream_error(out), out
+    assert images(d) == before
+    check_clean(d)
+
+
+def test_load_truncated_save(d):
+    st, _, tar = d.api("GET", V + "/images/get?names=busybox", timeout=60)
+    assert st == 200 and len(tar) > 4096
+    before = images(d)
+    for cut in (512, 3000, len(tar) // 2):
+        st, _, out = d.api("POST", V + "/images/load?quiet=1", tar[:cut],
+                           headers={"Content-Type": "application/x-tar"})
+        assert st != 200 or stream_error(out), (cut, out)
+        assert images(d) == before
+    check_clean(d)
+
+
+def test_import_garbage(d):
+    before = images(d)
+    st, msg = err(d, "POST", V + "/images/create?fromSrc=-&repo=junk", b"garbage" * 100,
+                  headers={"Content-Type": "application/x-tar"})
+    assert 400 <= st < 600
+    assert images(d) == before
+    check_clean(d)

@@ -269,3 +269,29 @@ def test_sigterm_without_live_restore_stops_containers(berthd):
     # Docker: a daemon shutdown is not a manual stop; unless-stopped comes back.
     wait_for(lambda: state(d, "c")["Running"], 10, what="unless-stopped restarted")
     assert d.docker("stop", "-t", "1", "c").returncode == 0
+
+
+def test_adopts_container_started_but_not_recorded(berthd):
+    """berthd died between starting a container and recording it: the record says
+    exited, the runtime and the shim say running. The container is adopted."""
+    import sqlite3
+    d = berthd
+    cid = run_d(d, "--name", "ad", "busybox", "sleep", "1000")
+    pid = state(d, "ad")["Pid"]
+    d.kill9()
+    db = sqlite3.connect(str(d.data / "state.db"))
+    try:
+        doc = json.loads(db.execute("SELECT doc FROM containers WHERE id = ?", (cid,))
+                         .fetchone()[0])
+        doc["Status"], doc["Pid"] = 4, 0  # exited, as before the start was recorded
+        db.execute("UPDATE containers SET doc = ? WHERE id = ?", (json.dumps(doc), cid))
+        db.commit()
+    finally:
+        db.close()
+    d.start()
+    st = state(d, "ad")
+    assert st["Running"] and st["Pid"] == pid, st
+    assert d.docker("stop", "-t", "0", "ad").returncode == 0
+    st = state(d, "ad")
+    assert st["Status"] == "exited" and st["ExitCode"] == 137, st
+    assert not alive(pid)

@@ -208,3 +208,21 @@ def test_remove_restarting_container(berthd):
     assert p.returncode == 0, p.stderr
     time.sleep(2)
     assert d.docker("ps", "-aq").stdout == ""
+
+
+def test_pending_restart_across_berthd_kill(berthd):
+    """A restart waiting out its back-off when berthd dies happens when it comes back."""
+    d = berthd
+    t0 = time.time()
+    run_d(d, "--restart", "always", "--name", "p", "busybox", "sh", "-c", "sleep 0.1; exit 1")
+    wait_for(lambda: inspect(d, "p")["RestartCount"] >= 5, 20, what="five restarts")
+    wait_for(lambda: inspect(d, "p")["State"]["Restarting"], 5, what="restarting")
+    d.kill9()
+    t1 = time.time()
+    d.start()
+    # the pending restart (a 1.6-3.2 s back-off) happens soon after berthd is back
+    wait_for(lambda: inspect(d, "p")["RestartCount"] >= 6, 10, what="the pending restart")
+    assert d.docker("stop", "-t", "0", "p").returncode == 0
+    c = stable(d, "p", 1.0)
+    assert c["State"]["Status"] == "exited"
+    assert t1 > t0

@@ -8,6 +8,7 @@
  *   test-registry cli [options] push STORE REF        progress lines, then "DIGEST sha256:..."
  *   test-registry cli [options] inspect STORE REF     {"Id","RepoTags","RepoDigests"}
  *   test-registry cli [options] images STORE          one image id a line
+ *   test-registry cli [options] tag STORE SRC DST
  *   test-registry cli [options] login SERVER
  *   test-registry cli [options] search TERM
  *
@@ -162,8 +163,8 @@ static void test_refs_and_urls(void)
 	q = NULL;
 
 	{
-		_cleanup_free_ char *a = reg_server_domain(NULL), *b = reg_server_domain(
-								       "https://index.docker.io/v1/"),
+		_cleanup_free_ char *a = reg_server_domain(NULL),
+				    *b = reg_server_domain("https://index.docker.io/v1/"),
 				    *c = reg_server_domain("https://127.0.0.1:5000/"),
 				    *e = reg_server_domain("u@h");
 		CHECK_STREQ(a, "docker.io");
@@ -326,8 +327,7 @@ static void test_pull_bad_ref(void)
 	error_free(err);
 	err = NULL;
 	/* nothing listens on port 1: a clean transport error, no crash */
-	CHECK(registry_pull(NULL, "127.0.0.1:1/x:y", NULL, NULL, NULL, NULL, NULL, NULL, &err) <
-	      0);
+	CHECK(registry_pull(NULL, "127.0.0.1:1/x:y", NULL, NULL, NULL, NULL, NULL, NULL, &err) < 0);
 	CHECK(err && strstr(err->msg, "127.0.0.1:1"));
 	error_free(err);
 }
@@ -513,6 +513,14 @@ static int cli_main(int argc, char **argv)
 			json_object_object_get_ex(json_object_array_get_idx(l, i), "Id", &id);
 			printf("%s\n", json_object_get_string(id));
 		}
+		return 0;
+	}
+	if (streq(cmd, "tag") && argc == 3) {
+		if (open_store(argv[0], &store))
+			return 1;
+		r = image_tag(store, argv[1], argv[2], &err);
+		if (r < 0)
+			return fail(err, r);
 		return 0;
 	}
 	if (streq(cmd, "login") && argc == 1) {
