@@ -129,9 +129,8 @@ char *container_status_text(const struct container *c);
  * Labels, ... merged) and *ret_host_config (defaults filled, except LogConfig) are new
  * references. Errors: -EINVAL (400), -ENOENT for an unknown network (404).
  */
-int container_config_check(json_object *body, json_object *image_config,
-			   json_object **ret_config, json_object **ret_host_config,
-			   struct error **err);
+int container_config_check(json_object *body, json_object *image_config, json_object **ret_config,
+			   json_object **ret_host_config, struct error **err);
 
 /* OCI spec for a container (spec.c). rootfs is the mounted overlay. */
 int spec_build(struct engine *e, struct container *c, const char *rootfs, json_object **ret,

@@ -282,7 +282,8 @@ static int logout_add(struct logout *w, int stream, const char *a, size_t alen, 
 		w->len += 8;
 	}
 	memcpy(w->buf + w->len, a, alen);
-	memcpy(w->buf + w->len + alen, b, blen);
+	if (blen)
+		memcpy(w->buf + w->len + alen, b, blen);
 	w->len += alen + blen;
 	return w->len >= 65536 ? logout_flush(w) : 0;
 }

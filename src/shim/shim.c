@@ -51,6 +51,8 @@ struct shim {
 	struct client *clients; /* MAX_CLIENTS */
 	int log_fd;
 	uint64_t log_size;
+	char *log_buf; /* lines not written yet: flushed after each read of the output */
+	size_t log_buf_len;
 	struct logbuf lb_out, lb_err;
 	char *sock_path, *exit_path;
 };
@@ -157,6 +159,15 @@ static uint64_t realtime_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
+#define LOG_BUF_SIZE (64 * 1024)
+
+static void log_flush(struct shim *s)
+{
+	if (s->log_buf_len && s->log_fd >= 0)
+		(void)loop_write(s->log_fd, s->log_buf, s->log_buf_len);
+	s->log_buf_len = 0;
+}
+
 static void log_rotate(struct shim *s)
 {
 	const struct shim_opts *o = s->o;
@@ -196,13 +207,26 @@ static void log_emit(struct shim *s, const char *stream, const char *data, size_
 	line = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
 						     JSON_C_TO_STRING_NOSLASHESCAPE);
 	n = strlen(line);
-	if (s->o->log_max_size && s->log_size + n + 1 > s->o->log_max_size && s->log_size > 0)
+	if (s->o->log_max_size && s->log_size + n + 1 > s->o->log_max_size && s->log_size > 0) {
+		log_flush(s);
 		log_rotate(s);
+	}
 	if (s->log_fd < 0)
 		return;
-	struct iovec iov[2] = {{(void *)line, n}, {"\n", 1}};
-	if (writev(s->log_fd, iov, 2) > 0)
-		s->log_size += n + 1;
+	if (!s->log_buf)
+		s->log_buf = xmalloc(LOG_BUF_SIZE);
+	if (s->log_buf_len + n + 1 > LOG_BUF_SIZE)
+		log_flush(s);
+	if (n + 1 > LOG_BUF_SIZE) {
+		struct iovec iov[2] = {{(void *)line, n}, {"\n", 1}};
+		if (writev(s->log_fd, iov, 2) > 0)
+			s->log_size += n + 1;
+		return;
+	}
+	memcpy(s->log_buf + s->log_buf_len, line, n);
+	s->log_buf[s->log_buf_len + n] = '\n';
+	s->log_buf_len += n + 1;
+	s->log_size += n + 1;
 }
 
 /* Split into lines as Docker does: a message per line, long lines in 16 KiB pieces. */
@@ -652,6 +676,7 @@ static bool pump(struct shim *s, int *fd, uint8_t stream)
 	if (n > 0) {
 		struct logbuf *lb = stream == 2 ? &s->lb_err : &s->lb_out;
 		log_feed(s, lb, stream == 2 ? "stderr" : "stdout", buf, (size_t)n, false);
+		log_flush(s);
 		fan_out(s, stream, buf, (size_t)n);
 		return true;
 	}
@@ -671,6 +696,7 @@ static void finish(struct shim *s)
 
 	log_feed(s, &s->lb_out, "stdout", NULL, 0, true);
 	log_feed(s, &s->lb_err, "stderr", NULL, 0, true);
+	log_flush(s);
 	n = snprintf(line, sizeof(line), "%d %llu\n", s->exit_code,
 		     (unsigned long long)s->finished_ns);
 	(void)write_file_atomic(s->exit_path, line, (size_t)n, 0600);
@@ -868,6 +894,9 @@ int shim_main(const struct shim_opts *o)
 		return 1;
 	if (pid > 0) {
 		int st;
+		free(s.clients);
+		free(s.sock_path);
+		free(s.exit_path);
 		waitpid(pid, &st, 0);
 		return WIFEXITED(st) ? WEXITSTATUS(st) : 1;
 	}

@@ -163,6 +163,10 @@ def test_create_start_stop_restart_kill_rm(d):
     assert ok(d.berth("ps", "-a", "--format", "{{.Names}} {{.Status}}")) == "lc Created\n"
     assert ok(d.berth("start", "lc")) == "lc\n"
     assert ok(d.berth("ps", "--format", "{{.Status}}")).startswith("Up ")
+    # "up" is printed once the TERM trap is set (PID 1 ignores TERM until then)
+    ups = lambda n: wait_until(lambda: d.berth("logs", "lc").stdout.count("up") == n,  # noqa
+                               timeout=10, what=f"{n} starts")
+    ups(1)
     t0 = time.monotonic()
     assert ok(d.berth("stop", "lc")) == "lc\n"
     assert time.monotonic() - t0 < 5
@@ -171,9 +175,11 @@ def test_create_start_stop_restart_kill_rm(d):
     assert ok(d.berth("restart", "-t", "1", "lc")) == "lc\n"
     assert ok(d.berth("inspect", "-f", "{{.State.Running}} {{.RestartCount}}", "lc")) \
         .startswith("true ")
+    ups(2)
     assert ok(d.berth("kill", "-s", "TERM", "lc")) == "lc\n"
-    assert ok(d.berth("wait", "lc")) == "3\n"
+    assert ok(d.berth("wait", "lc", timeout=20)) == "3\n"
     ok(d.berth("start", cid[:12]))
+    ups(3)
     assert ok(d.berth("kill", "lc")) == "lc\n"
     assert ok(d.berth("wait", "lc")) == "137\n"
     p = d.berth("kill", "lc")

@@ -176,7 +176,9 @@ def test_stop_and_rm_f(d):
         == "exited 137\n"
     # a process that handles SIGTERM stops at once
     ok(d.docker("run", "-d", "--name", "st2", "busybox", "sh", "-c",
-                "trap 'exit 0' TERM; while :; do sleep 0.1; done"))
+                "trap 'exit 0' TERM; echo ready; while :; do sleep 0.1; done"))
+    # PID 1 ignores TERM until the trap is set
+    wait_until(lambda: d.docker("logs", "st2").stdout == "ready\n", timeout=10, what="trap")
     t0 = time.monotonic()
     assert ok(d.docker("stop", "st2")) == "st2\n"
     assert time.monotonic() - t0 < 5
