@@ -1227,11 +1227,12 @@ static void handle_exit_locked(struct engine *e, struct container *c, int code, 
 	if (!autoremove && !e->closing && shutting_down != e && should_restart(c)) {
 		/* Docker's back-off: 100 ms doubling, reset after 10 s of running. */
 		int64_t ran = c->finished_ns - c->started_ns;
-		int64_t delay = ran > 10LL * 1000000000LL
-				    ? 100
-				    : 100LL << (c->restart_count < 10 ? c->restart_count : 10);
+		if (ran > 10LL * 1000000000LL || c->backoff_ms <= 0)
+			c->backoff_ms = 100;
+		else
+			c->backoff_ms = c->backoff_ms * 2 > 60000 ? 60000 : c->backoff_ms * 2;
 		c->restart_count++;
-		schedule_restart_locked(e, c, delay);
+		schedule_restart_locked(e, c, c->backoff_ms);
 	}
 	store_save(e, c);
 	pthread_cond_broadcast(&e->cond);
