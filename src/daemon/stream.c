@@ -281,7 +281,8 @@ static int logout_add(struct logout *w, int stream, const char *a, size_t alen, 
 			       (uint32_t)(alen + blen));
 		w->len += 8;
 	}
-	memcpy(w->buf + w->len, a, alen);
+	if (alen)
+		memcpy(w->buf + w->len, a, alen);
 	if (blen)
 		memcpy(w->buf + w->len + alen, b, blen);
 	w->len += alen + blen;

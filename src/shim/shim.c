@@ -923,5 +923,11 @@ int shim_main(const struct shim_opts *o)
 			close(null);
 		}
 	}
-	_exit(shim_run(&s, status_fd));
+	{
+		int rc = shim_run(&s, status_fd);
+		free(s.clients);
+		free(s.sock_path);
+		free(s.exit_path);
+		_exit(rc);
+	}
 }
