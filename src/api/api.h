@@ -96,5 +96,9 @@ int api_images_prune(struct api_req *r);
 int api_images_load(struct api_req *r);
 int api_images_get(struct api_req *r);
 int api_images_create(struct api_req *r);
+int api_images_pull(struct api_req *r, const char *from_image);
+int api_images_push(struct api_req *r);
+int api_images_search(struct api_req *r);
+int api_auth(struct api_req *r);
 
 #endif

@@ -298,11 +298,7 @@ int api_images_create(struct api_req *r)
 	int p[2], k;
 
 	if (!isempty(img))
-		return api_errorf(
-		    r, 404,
-		    "pull access denied for %s, repository does not exist or may require "
-		    "'docker login': registries are not supported by this berthd yet",
-		    img);
+		return api_images_pull(r, img);
 	if (isempty(src))
 		return api_errorf(r, 400, "fromImage or fromSrc is required");
 	if (!streq(src, "-"))

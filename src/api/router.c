@@ -49,6 +49,8 @@ static const struct route routes[] = {
     {"GET", "/exec/{}/json", api_exec_inspect},
 
     {"GET", "/images/json", api_images_list},
+    {"GET", "/images/search", api_images_search},
+    {"POST", "/auth", api_auth},
     {"POST", "/images/create", api_images_create},
     {"POST", "/images/load", api_images_load},
     {"GET", "/images/get", api_images_get},
@@ -58,6 +60,7 @@ static const struct route routes[] = {
     {"GET", "/images/{*}/history", api_images_history},
     {"GET", "/images/{*}/get", api_images_get},
     {"POST", "/images/{*}/tag", api_images_tag},
+    {"POST", "/images/{*}/push", api_images_push},
     {"DELETE", "/images/{*}", api_images_delete},
 };
 

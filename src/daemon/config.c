@@ -21,6 +21,9 @@ void daemon_config_release(struct daemon_config *c)
 	free(c->shim_path);
 	free(c->group);
 	strv_free(c->default_ulimits);
+	strv_free(c->registry_mirrors);
+	strv_free(c->insecure_registries);
+	free(c->certs_dir);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -55,6 +58,10 @@ static int apply_json(struct daemon_config *c, json_object *o, struct seen *seen
 			flag = "log-opt";
 		else if (streq(key, "default-ulimits"))
 			flag = "default-ulimit";
+		else if (streq(key, "registry-mirrors"))
+			flag = "registry-mirror";
+		else if (streq(key, "insecure-registries"))
+			flag = "insecure-registry";
 		if (strv_contains(seen->names, flag))
 			return error_setx(
 			    err, -EINVAL,
@@ -112,6 +119,23 @@ static int apply_json(struct daemon_config *c, json_object *o, struct seen *seen
 		} else if (streq(key, "shutdown-timeout")) {
 			WANT(json_type_int);
 			c->shutdown_timeout = json_object_get_int(v);
+		} else if (streq(key, "registry-mirrors") || streq(key, "insecure-registries")) {
+			char ***dst = streq(key, "registry-mirrors") ? &c->registry_mirrors
+								     : &c->insecure_registries;
+			WANT(json_type_array);
+			for (size_t i = 0; i < json_object_array_length(v); i++) {
+				json_object *x = json_object_array_get_idx(v, i);
+				if (!json_object_is_type(x, json_type_string))
+					return error_setx(err, -EINVAL,
+							  "invalid value for daemon.json key '%s'", key);
+				*dst = strv_append(*dst, json_object_get_string(x));
+			}
+		} else if (streq(key, "max-concurrent-downloads")) {
+			WANT(json_type_int);
+			c->max_concurrent_downloads = json_object_get_int(v);
+		} else if (streq(key, "max-concurrent-uploads")) {
+			WANT(json_type_int);
+			c->max_concurrent_uploads = json_object_get_int(v);
 		} else if (streq(key, "default-ulimits")) {
 			WANT(json_type_object);
 			json_object_object_foreach(v, name, u)
@@ -241,6 +265,20 @@ int daemon_config_load(int argc, char **argv, struct daemon_config *c, struct er
 		case 'S':
 			set_str(&c->shim_path, optarg);
 			break;
+		case 'M':
+			c->registry_mirrors = strv_append(c->registry_mirrors, optarg);
+			break;
+		case 'I':
+			c->insecure_registries = strv_append(c->insecure_registries, optarg);
+			break;
+		case 'W':
+		case 'U':
+			if (safe_atoi(optarg, ch == 'W' ? &c->max_concurrent_downloads
+						       : &c->max_concurrent_uploads) < 0) {
+				r = error_setx(err, -EINVAL, "invalid value '%s'", optarg);
+				goto out;
+			}
+			break;
 		case 'h':
 			r = error_setx(
 			    err, -ECANCELED,
@@ -290,6 +328,8 @@ int daemon_config_load(int argc, char **argv, struct daemon_config *c, struct er
 		c->log_driver = xstrdup("json-file");
 	if (!c->cgroup_parent)
 		c->cgroup_parent = xstrdup("/berth");
+	if (!c->certs_dir)
+		c->certs_dir = xstrdup("/etc/berth/certs.d");
 	if (!streq(c->log_driver, "json-file") && !streq(c->log_driver, "none")) {
 		r = error_setx(err, -EINVAL, "logging driver '%s' is not supported", c->log_driver);
 		goto out;

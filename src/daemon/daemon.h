@@ -41,6 +41,11 @@ struct daemon_config {
 	char *group;		/* socket group, default "berth" when it exists */
 	int shutdown_timeout;	/* seconds, default 15 */
 	char **default_ulimits; /* "nofile=1024:2048" */
+	char **registry_mirrors;    /* for docker.io */
+	char **insecure_registries; /* hosts or CIDRs; 127.0.0.0/8 always */
+	char *certs_dir;            /* certs.d (default /etc/berth/certs.d) */
+	int max_concurrent_downloads;
+	int max_concurrent_uploads;
 };
 
 /* Parse dockerd-style flags, then daemon.json (flags win; a key given both ways is an
@@ -154,6 +159,8 @@ int engine_events(struct engine *e, int64_t since_ns, int64_t until_ns, json_obj
 
 /* ---- images (thin layer over the image store, adding container awareness) --- */
 struct image_store *engine_images(struct engine *e);
+/* The registry settings from daemon.json / flags (struct registry_config). */
+const struct registry_config *engine_registry_config(struct engine *e);
 /* Emit an image event (pull, load, tag, untag, delete, import, save). */
 void engine_image_event(struct engine *e, const char *action, const char *id, const char *name);
 /* image_in_use_cb for rmi/prune (ud is the engine): 1 when a container uses image_id. */

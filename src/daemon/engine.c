@@ -14,6 +14,11 @@ struct image_store *engine_images(struct engine *e)
 	return e->images;
 }
 
+const struct registry_config *engine_registry_config(struct engine *e)
+{
+	return &e->registry;
+}
+
 static char *self_dir(void)
 {
 	char buf[4096];
@@ -96,6 +101,11 @@ int engine_open(const struct daemon_config *cfg, struct engine **ret, struct err
 		goto fail;
 	}
 	e->daemon_id = daemon_id(cfg->data_root);
+	e->registry.mirrors = cfg->registry_mirrors;
+	e->registry.insecure_registries = cfg->insecure_registries;
+	e->registry.certs_dir = cfg->certs_dir;
+	e->registry.max_concurrent_downloads = (unsigned)cfg->max_concurrent_downloads;
+	e->registry.max_concurrent_uploads = (unsigned)cfg->max_concurrent_uploads;
 	r = image_store_open(cfg->data_root, &e->images, err);
 	if (r < 0)
 		goto fail;

@@ -7,6 +7,7 @@
 
 #include "daemon.h"
 #include "image/image.h"
+#include "registry/registry.h"
 #include "runtime/runtime.h"
 
 enum cstatus {
@@ -81,6 +82,7 @@ struct engine {
 	struct container *containers;
 	sqlite3 *db;
 	struct image_store *images;
+	struct registry_config registry;
 	struct runtime_ctx rt;
 	char *runtime_root;
 	char *shim_path;

@@ -1,0 +1,205 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Registries: pull (POST /images/create?fromImage), push, /auth, /images/search. */
+#include <openssl/evp.h>
+
+#include "api.h"
+#include "registry/registry.h"
+
+/* X-Registry-Auth: base64url(JSON AuthConfig). Fills *a with strings owned by *holder. */
+static int decode_auth(struct api_req *r, struct registry_auth *a, json_object **holder)
+{
+	const char *h = http_request_header(r->req, "X-Registry-Auth");
+	_cleanup_free_ char *b64 = NULL;
+	_cleanup_free_ unsigned char *out = NULL;
+	size_t n;
+	int len;
+	json_object *v;
+
+	memset(a, 0, sizeof(*a));
+	*holder = NULL;
+	if (isempty(h))
+		return 0;
+	n = strlen(h);
+	b64 = xmalloc(n + 4);
+	for (size_t i = 0; i < n; i++)
+		b64[i] = h[i] == '-' ? '+' : h[i] == '_' ? '/' : h[i];
+	while (n % 4)
+		b64[n++] = '=';
+	b64[n] = 0;
+	out = xmalloc(n + 1);
+	len = EVP_DecodeBlock(out, (unsigned char *)b64, (int)n);
+	if (len < 0)
+		return -EINVAL;
+	/* EVP_DecodeBlock counts padding as zero bytes: trim them. */
+	while (len > 0 && out[len - 1] == 0)
+		len--;
+	out[len] = 0;
+	*holder = json_tokener_parse((char *)out);
+	if (!*holder || !json_object_is_type(*holder, json_type_object)) {
+		if (*holder)
+			json_object_put(*holder);
+		*holder = NULL;
+		return 0; /* "{}" or junk: anonymous, as Docker does */
+	}
+	if (json_object_object_get_ex(*holder, "username", &v))
+		a->username = json_object_get_string(v);
+	if (json_object_object_get_ex(*holder, "password", &v))
+		a->password = json_object_get_string(v);
+	if (json_object_object_get_ex(*holder, "registrytoken", &v))
+		a->registry_token = json_object_get_string(v);
+	if (isempty(a->username) && isempty(a->password) && isempty(a->registry_token))
+		memset(a, 0, sizeof(*a));
+	return 0;
+}
+
+struct stream_ctx {
+	struct api_req *r;
+	bool started;
+	bool broken;
+};
+
+static void progress(void *ud, json_object *msg)
+{
+	struct stream_ctx *x = ud;
+	if (x->broken)
+		return;
+	if (!x->started) {
+		if (http_stream_begin(x->r->c, 200, "application/json", NULL) < 0) {
+			x->broken = true;
+			return;
+		}
+		x->started = true;
+	}
+	_cleanup_free_ char *line = xasprintf(
+		"%s\r\n", json_object_to_json_string_ext(msg, JSON_C_TO_STRING_PLAIN));
+	if (http_stream_write(x->r->c, line, strlen(line)) < 0)
+		x->broken = true;
+}
+
+/* Before any output an error is an HTTP status; after, a JSON message in the stream. */
+static int finish(struct stream_ctx *x, int k, struct error *err)
+{
+	if (k >= 0 || !x->started) {
+		if (k < 0) {
+			int status = k == -ENOENT ? 404 : (k == -EACCES || k == -EPERM) ? 401 : 500;
+			if (k == -EINVAL)
+				status = 400;
+			return http_respond_error(x->r->c, status, err ? err->msg : strerror(-k),
+						  x->r->keep_alive);
+		}
+		return http_stream_end(x->r->c);
+	}
+	json_object *m = json_object_new_object(), *d = json_object_new_object();
+	json_add_str(d, "message", err ? err->msg : strerror(-k));
+	json_object_object_add(m, "errorDetail", d);
+	json_add_str(m, "error", err ? err->msg : strerror(-k));
+	progress(x, m);
+	json_object_put(m);
+	return http_stream_end(x->r->c);
+}
+
+int api_images_pull(struct api_req *r, const char *from_image)
+{
+	_cleanup_free_ char *tag = api_query(r, "tag"), *platform = api_query(r, "platform");
+	_cleanup_free_ char *ref = NULL, *id = NULL;
+	_cleanup_json_ json_object *holder = NULL;
+	_cleanup_error_ struct error *err = NULL;
+	struct registry_auth auth;
+	struct stream_ctx x = {.r = r};
+	int k;
+
+	if (decode_auth(r, &auth, &holder) < 0)
+		return api_errorf(r, 400, "invalid X-Registry-Auth header");
+	if (isempty(tag))
+		ref = xstrdup(from_image);
+	else if (startswith(tag, "sha256:"))
+		ref = xasprintf("%s@%s", from_image, tag);
+	else
+		ref = xasprintf("%s:%s", from_image, tag);
+	k = registry_pull(engine_images(r->e), ref, isempty(platform) ? NULL : platform,
+			  auth.username || auth.registry_token ? &auth : NULL,
+			  engine_registry_config(r->e), progress, &x, &id, &err);
+	if (k >= 0)
+		engine_image_event(r->e, "pull", ref, ref);
+	return finish(&x, k, err);
+}
+
+int api_images_push(struct api_req *r)
+{
+	_cleanup_free_ char *tag = api_query(r, "tag"), *ref = NULL, *digest = NULL;
+	_cleanup_json_ json_object *holder = NULL;
+	_cleanup_error_ struct error *err = NULL;
+	struct registry_auth auth;
+	struct stream_ctx x = {.r = r};
+	int k;
+
+	if (decode_auth(r, &auth, &holder) < 0)
+		return api_errorf(r, 400, "invalid X-Registry-Auth header");
+	ref = isempty(tag) ? xstrdup(r->params[0]) : xasprintf("%s:%s", r->params[0], tag);
+	{
+		/* A missing image is a plain 404 before any output. */
+		_cleanup_(image_info_freep) struct image_info *img = NULL;
+		_cleanup_error_ struct error *e2 = NULL;
+		k = image_lookup(engine_images(r->e), ref, &img, &e2);
+		if (k < 0)
+			return api_errorf(r, 404, "An image does not exist locally with the tag: %s",
+					  r->params[0]);
+	}
+	k = registry_push(engine_images(r->e), ref,
+			  auth.username || auth.registry_token ? &auth : NULL,
+			  engine_registry_config(r->e), progress, &x, &digest, &err);
+	if (k >= 0)
+		engine_image_event(r->e, "push", ref, ref);
+	return finish(&x, k, err);
+}
+
+int api_auth(struct api_req *r)
+{
+	_cleanup_json_ json_object *body = NULL;
+	_cleanup_error_ struct error *err = NULL;
+	struct registry_auth auth = {0};
+	const char *server = NULL;
+	json_object *v;
+	int k;
+
+	if (api_body_json(r, &body, true) < 0)
+		return -EINVAL;
+	if (json_object_object_get_ex(body, "username", &v))
+		auth.username = json_object_get_string(v);
+	if (json_object_object_get_ex(body, "password", &v))
+		auth.password = json_object_get_string(v);
+	if (json_object_object_get_ex(body, "serveraddress", &v))
+		server = json_object_get_string(v);
+	k = registry_login(isempty(server) ? "docker.io" : server, &auth,
+			   engine_registry_config(r->e), &err);
+	if (k < 0)
+		return http_respond_error(r->c, k == -EACCES || k == -EPERM ? 401 : 500,
+					  err ? err->msg : strerror(-k), r->keep_alive);
+	{
+		json_object *o = json_object_new_object();
+		json_add_str(o, "Status", "Login Succeeded");
+		json_add_str(o, "IdentityToken", "");
+		return api_json(r, 200, o);
+	}
+}
+
+int api_images_search(struct api_req *r)
+{
+	_cleanup_free_ char *term = api_query(r, "term"), *limit = api_query(r, "limit");
+	_cleanup_json_ json_object *holder = NULL;
+	_cleanup_error_ struct error *err = NULL;
+	struct registry_auth auth;
+	json_object *out = NULL;
+	int k;
+
+	if (isempty(term))
+		return api_errorf(r, 400, "term is required");
+	if (decode_auth(r, &auth, &holder) < 0)
+		return api_errorf(r, 400, "invalid X-Registry-Auth header");
+	k = registry_search(term, limit ? (unsigned)atoi(limit) : 25,
+			    auth.username || auth.registry_token ? &auth : NULL,
+			    engine_registry_config(r->e), &out, &err);
+	if (k < 0)
+		return api_error(r, k, err);
+	return api_json(r, 200, out);
+}
