@@ -324,6 +324,24 @@ int engine_system_df(struct engine *e, json_object **ret, struct error **err)
 		json_object_put(o);
 		return r;
 	}
+	{
+		/* How many containers use each image (the image store cannot know). */
+		json_object *imgs = NULL;
+		if (json_object_object_get_ex(o, "Images", &imgs) &&
+		    json_object_is_type(imgs, json_type_array)) {
+			pthread_mutex_lock(&e->lock);
+			for (size_t i = 0; i < json_object_array_length(imgs); i++) {
+				json_object *im = json_object_array_get_idx(imgs, i), *idv;
+				int n = 0;
+				if (!json_object_object_get_ex(im, "Id", &idv))
+					continue;
+				for (struct container *c = e->containers; c; c = c->next)
+					n += streq(c->image_id, json_object_get_string(idv));
+				json_add_int(im, "Containers", n);
+			}
+			pthread_mutex_unlock(&e->lock);
+		}
+	}
 	json_object_object_add(o, "Containers", containers);
 	json_object_object_add(o, "Volumes", json_object_new_array());
 	json_object_object_add(o, "BuildCache", json_object_new_array());

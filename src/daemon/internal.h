@@ -42,6 +42,7 @@ struct container {
 	bool removed; /* gone: waiters on "removed" wake up */
 	pid_t pid;
 	pid_t shim_pid;
+	pid_t old_shim_pid; /* the shim of the last run, cleaning up until it exits */
 	int exit_code;
 	char *error;
 	int64_t started_ns, finished_ns;

@@ -268,12 +268,15 @@ static int start_locked_released(struct engine *e, const char *id, struct error 
 	int argc = 0, r = 0;
 	pid_t shim_pid = 0;
 	_cleanup_close_ int wait_fd = -EBADF;
+	pid_t old_shim;
 	char reply[1200];
 	bool tty, open_stdin, stdin_once;
 
 	/* Called with the lock held and c->starting set; drops the lock for the slow parts. */
 	c = container_find(e, id);
 	tty = c->tty;
+	old_shim = c->old_shim_pid;
+	c->old_shim_pid = 0;
 	{
 		json_object *v = get(c->config, "OpenStdin");
 		open_stdin = v && json_object_get_boolean(v);
@@ -357,6 +360,16 @@ static int start_locked_released(struct engine *e, const char *id, struct error 
 		if (stdin_once)
 			argv[argc++] = "--stdin-once";
 		argv[argc] = NULL;
+		/* The last run's shim deletes its runtime state after reporting the exit: a
+		 * start right after a wait must let it finish (bounded). */
+		if (old_shim > 0) {
+			int pfd = (int)syscall(SYS_pidfd_open, old_shim, 0);
+			if (pfd >= 0) {
+				struct pollfd p = {.fd = pfd, .events = POLLIN};
+				(void)poll(&p, 1, 5000);
+				close(pfd);
+			}
+		}
 		r = shim_spawn(e, argv, &shim_pid, err);
 	}
 
@@ -1212,6 +1225,7 @@ static void handle_exit_locked(struct engine *e, struct container *c, int code, 
 	c->finished_ns = when > 0 ? when : now_ns();
 	c->status = C_EXITED;
 	c->pid = 0;
+	c->old_shim_pid = c->shim_pid;
 	c->shim_pid = 0;
 	c->exit_gen++;
 	container_unmount(e, c);

@@ -726,7 +726,7 @@ static void finish(struct shim *s)
 		if (runtime_delete(&s->rt, s->o->id, true, &e) < 0)
 			log_warn("berth-shim %s: %s", s->o->id, e->msg);
 	}
-	unlink(s->sock_path);
+	/* No unlink here: a new shim of the same container may own the path by now. */
 }
 
 static int listen_on(const char *path, char *errbuf, size_t errlen)
