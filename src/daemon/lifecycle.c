@@ -167,16 +167,17 @@ static int write_etc_files(struct engine *e, struct container *c, struct error *
 	_cleanup_free_ char *resolv = NULL;
 	int r;
 
+	/* These are made again at every start: no fsync on the start path. */
 	if (access(rc, F_OK) != 0) {
 		if (read_file_at(AT_FDCWD, "/etc/resolv.conf", 1 << 20, &resolv, NULL) < 0)
 			resolv = xstrdup("");
-		r = write_file_atomic(rc, resolv, strlen(resolv), 0644);
+		r = write_file_replace(rc, resolv, strlen(resolv), 0644);
 		if (r < 0)
 			return error_set(err, r, "write resolv.conf");
 	}
-	r = write_file_atomic(hn, hline, strlen(hline), 0644);
+	r = write_file_replace(hn, hline, strlen(hline), 0644);
 	if (r >= 0 && access(hs, F_OK) != 0)
-		r = write_file_atomic(hs, hosts, strlen(hosts), 0644);
+		r = write_file_replace(hs, hosts, strlen(hosts), 0644);
 	if (r < 0)
 		return error_set(err, r, "write hosts files");
 	return 0;

@@ -7,6 +7,7 @@
  */
 #include <fcntl.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <linux/openat2.h>
 #include <sys/syscall.h>
 #include <sys/vfs.h>
@@ -429,10 +430,41 @@ static int build_seccomp(struct engine *e, json_object *hc, char **caps, json_ob
 		if (r < 0)
 			return error_prefix(err, r, "Decoding seccomp profile failed");
 	} else {
+		/* The builtin profile for a capability set is the same every time: keep the last
+		 * one (as text; json-c objects are not shared across threads). */
+		static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+		static char *cached_key, *cached_json;
+		_cleanup_free_ char *key = xstrdup("");
+		for (char **c = caps; c && *c; c++) {
+			char *k = xasprintf("%s%s,", key, *c);
+			free(key);
+			key = k;
+		}
+		pthread_mutex_lock(&lock);
+		if (cached_key && streq(cached_key, key)) {
+			*ret = json_tokener_parse(cached_json);
+			pthread_mutex_unlock(&lock);
+			if (*ret)
+				return 0;
+		} else {
+			pthread_mutex_unlock(&lock);
+		}
 		r = json_parse_buffer(berth_docker_seccomp_profile,
 				      strlen(berth_docker_seccomp_profile), &doc, err);
 		if (r < 0)
 			return r;
+		r = seccomp_docker_profile_to_oci(doc, caps, &sc, err);
+		if (r < 0)
+			return error_prefix(err, r, "seccomp profile");
+		*ret = oci_seccomp_json(sc);
+		seccomp_oci_free(sc);
+		pthread_mutex_lock(&lock);
+		free(cached_key);
+		free(cached_json);
+		cached_key = TAKE_PTR(key);
+		cached_json = xstrdup(json_object_to_json_string_ext(*ret, JSON_C_TO_STRING_PLAIN));
+		pthread_mutex_unlock(&lock);
+		return 0;
 	}
 	r = seccomp_docker_profile_to_oci(doc, caps, &sc, err);
 	if (r < 0)
