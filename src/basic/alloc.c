@@ -42,9 +42,15 @@ char *xstrdup(const char *s)
 
 char *xstrndup(const char *s, size_t n)
 {
-	char *p = strndup(s, n);
+	/* memchr, not strndup: s need not be NUL-terminated after n bytes (request buffers),
+	 * and ASan's strict string checks read strndup's source as a C string. */
+	const char *nul = memchr(s, 0, n);
+	size_t len = nul ? (size_t)(nul - s) : n;
+	char *p = malloc(len + 1);
 	if (!p)
 		oom();
+	memcpy(p, s, len);
+	p[len] = 0;
 	return p;
 }
 
