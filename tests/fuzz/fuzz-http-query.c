@@ -19,8 +19,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size--;
 	if (nl > size)
 		nl = size;
-	name = strndup((const char *)data, nl);
-	query = strndup((const char *)data + nl, size - nl);
+	name = xstrndup((const char *)data, nl);
+	query = xstrndup((const char *)data + nl, size - nl);
 	if (!name || !query)
 		abort();
 
