@@ -17,7 +17,7 @@ PKGS := json-c libseccomp libcap
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) libarchive sqlite3 libcrypto libcurl zlib)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS))
 # The engine's libraries (image store, daemon, client) on top of the runtime's.
-ENGINE_PKG_LIBS := $(shell pkg-config --libs libcurl zlib libarchive sqlite3 libcrypto) $(PKG_LIBS) -lpthread
+ENGINE_PKG_LIBS := $(shell pkg-config --libs libcurl zlib libarchive sqlite3 libssl libcrypto) $(PKG_LIBS) -lpthread
 
 WARN := -Wall -Wextra -Werror -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 \
 	-Wshadow -Wno-unused-parameter -Wno-missing-field-initializers -Wvla -Wpointer-arith
@@ -26,7 +26,7 @@ ALL_CFLAGS := -std=gnu11 -D_GNU_SOURCE -Ulinux -Uunix $(WARN) $(CFLAGS) $(SANFLA
 	-fstack-protector-strong -D_FORTIFY_SOURCE=2 -fPIE
 ALL_LDFLAGS := $(SANFLAGS) -pie -Wl,-z,relro,-z,now $(LDFLAGS)
 
-MODULES := basic json oci runtime http image registry shim daemon api cli
+MODULES := basic json oci runtime http image registry network shim daemon api cli
 mod_srcs = $(wildcard src/$(1)/*.c)
 mod_objs = $(patsubst src/%.c,$(B)/obj/%.o,$(call mod_srcs,$(1)))
 
@@ -36,7 +36,8 @@ LIB_oci := $(B)/lib/liboci.a
 LIB_runtime := $(B)/lib/libruntime.a
 # Link order: dependents first.
 LIBS_RUNTIME := $(LIB_runtime) $(LIB_oci) $(LIB_json) $(LIB_basic)
-LIBS_ALL := $(B)/lib/libcli.a $(B)/lib/libapi.a $(B)/lib/libdaemon.a $(B)/lib/libshim.a \
+LIBS_ALL := $(B)/lib/libcli.a $(B)/lib/libapi.a $(B)/lib/libdaemon.a $(B)/lib/libnetwork.a \
+	$(B)/lib/libshim.a \
 	$(B)/lib/libregistry.a $(B)/lib/libimage.a $(B)/lib/libhttp.a $(LIBS_RUNTIME)
 
 RT_SRCS := $(wildcard src/cmd/berth-runtime/*.c)
@@ -87,7 +88,7 @@ $(B)/bin/berth-init: src/init/berth-init.c
 	@$(CC) -std=gnu11 -D_GNU_SOURCE $(WARN) -O2 -static -o $@ $<
 
 # What each binary links (dependents first); others get every module.
-LIBS_berthd := $(B)/lib/libapi.a $(B)/lib/libdaemon.a $(B)/lib/libregistry.a $(B)/lib/libimage.a $(B)/lib/libhttp.a \
+LIBS_berthd := $(B)/lib/libapi.a $(B)/lib/libdaemon.a $(B)/lib/libnetwork.a $(B)/lib/libregistry.a $(B)/lib/libimage.a $(B)/lib/libhttp.a \
 	$(LIBS_RUNTIME)
 LIBS_berth-shim := $(B)/lib/libshim.a $(LIBS_RUNTIME)
 # berth-shim stays resident once per container: link only what it uses, statically, like

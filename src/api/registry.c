@@ -70,8 +70,8 @@ static void progress(void *ud, json_object *msg)
 		}
 		x->started = true;
 	}
-	_cleanup_free_ char *line = xasprintf(
-		"%s\r\n", json_object_to_json_string_ext(msg, JSON_C_TO_STRING_PLAIN));
+	_cleanup_free_ char *line =
+	    xasprintf("%s\r\n", json_object_to_json_string_ext(msg, JSON_C_TO_STRING_PLAIN));
 	if (http_stream_write(x->r->c, line, strlen(line)) < 0)
 		x->broken = true;
 }
@@ -142,7 +142,8 @@ int api_images_push(struct api_req *r)
 		_cleanup_error_ struct error *e2 = NULL;
 		k = image_lookup(engine_images(r->e), ref, &img, &e2);
 		if (k < 0)
-			return api_errorf(r, 404, "An image does not exist locally with the tag: %s",
+			return api_errorf(r, 404,
+					  "An image does not exist locally with the tag: %s",
 					  r->params[0]);
 	}
 	k = registry_push(engine_images(r->e), ref,
@@ -183,9 +184,46 @@ int api_auth(struct api_req *r)
 	}
 }
 
+/* The values of one filters= key: {"k":{"v":true}} or the older {"k":["v"]}. */
+static char **filter_values(json_object *filters, const char *key)
+{
+	json_object *v;
+	char **out = NULL;
+
+	if (!filters || !json_object_object_get_ex(filters, key, &v))
+		return NULL;
+	if (json_object_is_type(v, json_type_array)) {
+		for (size_t i = 0; i < json_object_array_length(v); i++)
+			out = strv_append(out,
+					  json_object_get_string(json_object_array_get_idx(v, i)));
+	} else if (json_object_is_type(v, json_type_object)) {
+		json_object_object_foreach(v, k, x)
+		{
+			if (json_object_get_boolean(x))
+				out = strv_append(out, k);
+		}
+	}
+	return out;
+}
+
+static int parse_bool_filter(const char *s, bool *ret)
+{
+	if (streq(s, "true") || streq(s, "1"))
+		*ret = true;
+	else if (streq(s, "false") || streq(s, "0"))
+		*ret = false;
+	else
+		return -EINVAL;
+	return 0;
+}
+
 int api_images_search(struct api_req *r)
 {
 	_cleanup_free_ char *term = api_query(r, "term"), *limit = api_query(r, "limit");
+	_cleanup_free_ char *filters_s = api_query(r, "filters");
+	_cleanup_json_ json_object *filters = NULL;
+	int64_t min_stars = 0;
+	int official = -1, automated = -1;
 	_cleanup_json_ json_object *holder = NULL;
 	_cleanup_error_ struct error *err = NULL;
 	struct registry_auth auth;
@@ -194,6 +232,45 @@ int api_images_search(struct api_req *r)
 
 	if (isempty(term))
 		return api_errorf(r, 400, "term is required");
+	if (!isempty(filters_s)) {
+		filters = json_tokener_parse(filters_s);
+		if (!filters || !json_object_is_type(filters, json_type_object))
+			return api_errorf(r, 400, "invalid filter");
+		json_object_object_foreach(filters, fk, fv)
+		{
+			(void)fv;
+			if (!streq(fk, "stars") && !streq(fk, "is-official") &&
+			    !streq(fk, "is-automated"))
+				return api_errorf(r, 400, "invalid filter '%s'", fk);
+		}
+		_cleanup_strv_free_ char **st = filter_values(filters, "stars");
+		for (char **p = st; p && *p; p++) {
+			int64_t n;
+			char *end;
+			errno = 0;
+			n = strtoll(*p, &end, 10);
+			if (errno || end == *p || *end)
+				return api_errorf(r, 400, "invalid filter 'stars=%s'", *p);
+			if (n > min_stars)
+				min_stars = n;
+		}
+		const char *bkeys[] = {"is-official", "is-automated"};
+		for (size_t i = 0; i < ELEMENTSOF(bkeys); i++) {
+			_cleanup_strv_free_ char **vals = filter_values(filters, bkeys[i]);
+			for (char **p = vals; p && *p; p++) {
+				bool b;
+				if (parse_bool_filter(*p, &b) < 0)
+					return api_errorf(r, 400, "invalid filter '%s=%s'",
+							  bkeys[i], *p);
+				if (i == 0)
+					official = b;
+				else
+					automated = b;
+			}
+		}
+	}
+	if (limit && (atoi(limit) < 0 || atoi(limit) > 100))
+		return api_errorf(r, 400, "limit %s is outside the range of [1, 100]", limit);
 	if (decode_auth(r, &auth, &holder) < 0)
 		return api_errorf(r, 400, "invalid X-Registry-Auth header");
 	k = registry_search(term, limit ? (unsigned)atoi(limit) : 25,
@@ -201,5 +278,24 @@ int api_images_search(struct api_req *r)
 			    engine_registry_config(r->e), &out, &err);
 	if (k < 0)
 		return api_error(r, k, err);
+	if (filters) {
+		json_object *kept = json_object_new_array();
+		for (size_t i = 0; i < json_object_array_length(out); i++) {
+			json_object *e = json_object_array_get_idx(out, i), *v;
+			int64_t stars = json_object_object_get_ex(e, "star_count", &v)
+					    ? json_object_get_int64(v)
+					    : 0;
+			bool off = json_object_object_get_ex(e, "is_official", &v) &&
+				   json_object_get_boolean(v);
+			bool aut = json_object_object_get_ex(e, "is_automated", &v) &&
+				   json_object_get_boolean(v);
+			if (stars < min_stars || (official >= 0 && off != (bool)official) ||
+			    (automated >= 0 && aut != (bool)automated))
+				continue;
+			json_object_array_add(kept, json_object_get(e));
+		}
+		json_object_put(out);
+		out = kept;
+	}
 	return api_json(r, 200, out);
 }

@@ -611,7 +611,49 @@ int image_pull(struct cli *cli, const char *ref, const char *platform, bool quie
 	if (platform)
 		query_add(&q, "platform", platform);
 	path = query_finish(&q, "/images/create");
-	k = cli_request(cli, "POST", path, NULL, NULL, 0, -1, "X-Registry-Auth: e30=\r\n", &r, err);
+	{
+		_cleanup_free_ char *key = cli_registry_of_ref(ref);
+		_cleanup_free_ char *hdr = cli_auth_header(cli, key);
+		k = cli_request(cli, "POST", path, NULL, NULL, 0, -1, hdr, &r, err);
+	}
+	if (k < 0)
+		return k;
+	k = cli_resp_check(&r, err);
+	if (k >= 0) {
+		FILE *o = quiet ? fopen("/dev/null", "we") : out;
+		k = stream_jsonmessages(&r.conn, o ? o : out, !quiet && term_isatty(fileno(out)),
+					NULL, NULL, err);
+		if (quiet && o)
+			fclose(o);
+	}
+	cli_resp_close(&r);
+	return k;
+}
+
+int image_push(struct cli *cli, const char *ref, bool quiet, FILE *out, struct error **err)
+{
+	_cleanup_free_ char *name = NULL, *tag = NULL, *path = NULL, *base = NULL, *esc = NULL;
+	_cleanup_free_ char *key = NULL, *hdr = NULL;
+	struct query q = {0};
+	struct cli_resp r = {.fd = -1};
+	const char *fam;
+	int k;
+
+	if (strchr(ref, '@') || image_ref_split(ref, &name, &tag) < 0)
+		return error_setx(err, -EINVAL, "invalid reference format");
+	/* docker sends the familiar name: "busybox", "user/x", "host:5000/x" */
+	fam = name;
+	if (startswith(fam, "docker.io/library/"))
+		fam += strlen("docker.io/library/");
+	else if (startswith(fam, "docker.io/"))
+		fam += strlen("docker.io/");
+	esc = url_escape(fam, true);
+	query_add(&q, "tag", tag);
+	base = xasprintf("/images/%s/push", esc);
+	path = query_finish(&q, base);
+	key = cli_registry_of_ref(ref);
+	hdr = cli_auth_header(cli, key);
+	k = cli_request(cli, "POST", path, NULL, NULL, 0, -1, hdr, &r, err);
 	if (k < 0)
 		return k;
 	k = cli_resp_check(&r, err);

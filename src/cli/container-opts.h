@@ -145,5 +145,24 @@ int image_pull(struct cli *cli, const char *ref, const char *platform, bool quie
 int image_ref_split(const char *ref, char **ret_name, char **ret_tag);
 /* "busybox" -> "busybox:latest" (what "Unable to find image" prints). */
 char *image_ref_familiar_tagged(const char *ref);
+/* Push ref (POST /images/{name}/push?tag=) with the JSON progress printed to out. */
+int image_push(struct cli *cli, const char *ref, bool quiet, FILE *out, struct error **err);
+
+/* ---- registry credentials (auth.c) ---------------------------------------------------- */
+
+/* docker.io's key in config.json "auths" */
+#define CLI_DOCKER_IO_KEY "https://index.docker.io/v1/"
+char *cli_base64(const void *data, size_t n, bool url);
+/* The "auths" key of a login server argument (NULL/"" or docker.io: CLI_DOCKER_IO_KEY). */
+char *cli_registry_key(const char *server);
+/* The "auths" key of the registry an image reference names. */
+char *cli_registry_of_ref(const char *ref);
+/* <config dir>/config.json: an empty object when missing. */
+int cli_config_load(struct cli *cli, json_object **ret, struct error **err);
+int cli_config_save(struct cli *cli, json_object *doc, struct error **err);
+/* Stored credentials for key (exact or same hostname): 1 found, 0 none. */
+int cli_auth_get(struct cli *cli, const char *key, char **ret_user, char **ret_pass);
+/* "X-Registry-Auth: <base64url JSON>\r\n" for key ("e30=" when none stored). */
+char *cli_auth_header(struct cli *cli, const char *key);
 
 #endif

@@ -24,6 +24,9 @@ void daemon_config_release(struct daemon_config *c)
 	strv_free(c->registry_mirrors);
 	strv_free(c->insecure_registries);
 	free(c->certs_dir);
+	free(c->tls_ca);
+	free(c->tls_cert);
+	free(c->tls_key);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -127,12 +130,35 @@ static int apply_json(struct daemon_config *c, json_object *o, struct seen *seen
 				json_object *x = json_object_array_get_idx(v, i);
 				if (!json_object_is_type(x, json_type_string))
 					return error_setx(err, -EINVAL,
-							  "invalid value for daemon.json key '%s'", key);
+							  "invalid value for daemon.json key '%s'",
+							  key);
 				*dst = strv_append(*dst, json_object_get_string(x));
 			}
+		} else if (streq(key, "tls") || streq(key, "tlsverify")) {
+			WANT(json_type_boolean);
+			if (streq(key, "tls"))
+				c->tls = json_object_get_boolean(v);
+			else
+				c->tls_verify = json_object_get_boolean(v);
+		} else if (streq(key, "tlscacert") || streq(key, "tlscert") ||
+			   streq(key, "tlskey")) {
+			WANT(json_type_string);
+			set_str(streq(key, "tlscacert") ? &c->tls_ca
+				: streq(key, "tlscert") ? &c->tls_cert
+							: &c->tls_key,
+				json_object_get_string(v));
 		} else if (streq(key, "max-concurrent-downloads")) {
 			WANT(json_type_int);
 			c->max_concurrent_downloads = json_object_get_int(v);
+		} else if (streq(key, "certs-dir")) {
+			WANT(json_type_string);
+			set_str(&c->certs_dir, json_object_get_string(v));
+		} else if (streq(key, "max-layer-size")) {
+			WANT(json_type_int);
+			if (json_object_get_int64(v) < 0)
+				return error_setx(err, -EINVAL,
+						  "invalid value for daemon.json key '%s'", key);
+			c->max_layer_size = (uint64_t)json_object_get_int64(v);
 		} else if (streq(key, "max-concurrent-uploads")) {
 			WANT(json_type_int);
 			c->max_concurrent_uploads = json_object_get_int(v);
@@ -178,6 +204,15 @@ int daemon_config_load(int argc, char **argv, struct daemon_config *c, struct er
 	    {"shutdown-timeout", required_argument, NULL, 't'},
 	    {"default-ulimit", required_argument, NULL, 'u'},
 	    {"shim", required_argument, NULL, 'S'},
+	    {"registry-mirror", required_argument, NULL, 'M'},
+	    {"insecure-registry", required_argument, NULL, 'I'},
+	    {"max-concurrent-downloads", required_argument, NULL, 'W'},
+	    {"max-concurrent-uploads", required_argument, NULL, 'U'},
+	    {"tls", no_argument, NULL, 1001},
+	    {"tlsverify", no_argument, NULL, 1002},
+	    {"tlscacert", required_argument, NULL, 1003},
+	    {"tlscert", required_argument, NULL, 1004},
+	    {"tlskey", required_argument, NULL, 1005},
 	    {"help", no_argument, NULL, 'h'},
 	    {"version", no_argument, NULL, 'v'},
 	    {NULL, 0, NULL, 0},
@@ -268,13 +303,28 @@ int daemon_config_load(int argc, char **argv, struct daemon_config *c, struct er
 		case 'M':
 			c->registry_mirrors = strv_append(c->registry_mirrors, optarg);
 			break;
+		case 1001:
+			c->tls = true;
+			break;
+		case 1002:
+			c->tls_verify = true;
+			break;
+		case 1003:
+			set_str(&c->tls_ca, optarg);
+			break;
+		case 1004:
+			set_str(&c->tls_cert, optarg);
+			break;
+		case 1005:
+			set_str(&c->tls_key, optarg);
+			break;
 		case 'I':
 			c->insecure_registries = strv_append(c->insecure_registries, optarg);
 			break;
 		case 'W':
 		case 'U':
 			if (safe_atoi(optarg, ch == 'W' ? &c->max_concurrent_downloads
-						       : &c->max_concurrent_uploads) < 0) {
+							: &c->max_concurrent_uploads) < 0) {
 				r = error_setx(err, -EINVAL, "invalid value '%s'", optarg);
 				goto out;
 			}

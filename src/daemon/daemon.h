@@ -35,17 +35,22 @@ struct daemon_config {
 	char *log_driver; /* json-file */
 	struct kv_list log_opts;
 	bool no_new_privileges;
-	char *seccomp_profile;	/* path, "unconfined" or NULL (builtin) */
-	char *cgroup_parent;	/* default "/berth" */
-	char *shim_path;	/* berth-shim binary (default: beside berthd) */
-	char *group;		/* socket group, default "berth" when it exists */
-	int shutdown_timeout;	/* seconds, default 15 */
-	char **default_ulimits; /* "nofile=1024:2048" */
+	char *seccomp_profile;	    /* path, "unconfined" or NULL (builtin) */
+	char *cgroup_parent;	    /* default "/berth" */
+	char *shim_path;	    /* berth-shim binary (default: beside berthd) */
+	char *group;		    /* socket group, default "berth" when it exists */
+	int shutdown_timeout;	    /* seconds, default 15 */
+	char **default_ulimits;	    /* "nofile=1024:2048" */
 	char **registry_mirrors;    /* for docker.io */
 	char **insecure_registries; /* hosts or CIDRs; 127.0.0.0/8 always */
-	char *certs_dir;            /* certs.d (default /etc/berth/certs.d) */
+	char *certs_dir;	    /* certs.d (default /etc/berth/certs.d) */
 	int max_concurrent_downloads;
 	int max_concurrent_uploads;
+	uint64_t max_layer_size; /* uncompressed bytes of one layer (0: the store's default) */
+	/* TCP listeners need TLS (dockerd's --tls/--tlsverify and the cert files). */
+	bool tls;
+	bool tls_verify;
+	char *tls_ca, *tls_cert, *tls_key;
 };
 
 /* Parse dockerd-style flags, then daemon.json (flags win; a key given both ways is an

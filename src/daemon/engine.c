@@ -109,6 +109,8 @@ int engine_open(const struct daemon_config *cfg, struct engine **ret, struct err
 	r = image_store_open(cfg->data_root, &e->images, err);
 	if (r < 0)
 		goto fail;
+	if (cfg->max_layer_size)
+		image_store_set_layer_limit(e->images, cfg->max_layer_size);
 	r = store_open(e, err);
 	if (r < 0)
 		goto fail;

@@ -11,6 +11,7 @@
 #include <sys/un.h>
 
 #include "api/api.h"
+#include "tls.h"
 
 struct conn_job {
 	struct engine *e;
@@ -64,7 +65,8 @@ static int listen_unix(const char *path, const char *group, struct error **err)
 	/* 0660, group berth (like docker's group) when it exists. */
 	chmod(path, 0660);
 	{
-		/* /etc/group read directly: getgrnam would load NSS modules into berthd for good. */
+		/* /etc/group read directly: getgrnam would load NSS modules into berthd for good.
+		 */
 		gid_t gid;
 		if (group_lookup(group ? group : "berth", &gid))
 			(void)!chown(path, 0, gid);
@@ -89,6 +91,8 @@ int main(int argc, char **argv)
 	struct error *err = NULL;
 	struct engine *e = NULL;
 	int fds[16], nfds = 0;
+	bool is_tls[16] = {false};
+	SSL_CTX *tls_ctx = NULL;
 	char *paths[16] = {NULL};
 	_cleanup_close_ int pidfd = -EBADF;
 	int rc = 0;
@@ -147,10 +151,38 @@ int main(int argc, char **argv)
 			}
 			continue;
 		}
+		if (!path && startswith(*h, "tcp://")) {
+			/* TCP only with TLS: the API gives root on this machine. */
+			if (!cfg.tls && !cfg.tls_verify) {
+				fprintf(stderr,
+					"berthd: refusing to listen on '%s' without TLS: use "
+					"--tlsverify with --tlscacert, --tlscert and --tlskey\n",
+					*h);
+				rc = 1;
+				goto out;
+			}
+			if (!tls_ctx && !(tls_ctx = tls_server_ctx(&cfg, &err))) {
+				fprintf(stderr, "berthd: %s\n", err->msg);
+				error_free(err);
+				rc = 1;
+				goto out;
+			}
+			fd = tls_listen_tcp(*h + 6, &err);
+			if (fd < 0) {
+				fprintf(stderr, "berthd: %s\n", err->msg);
+				error_free(err);
+				rc = 1;
+				goto out;
+			}
+			paths[nfds] = NULL;
+			is_tls[nfds] = true;
+			fds[nfds++] = fd;
+			continue;
+		}
 		if (!path) {
 			fprintf(stderr,
-				"berthd: refusing to listen on '%s': only unix sockets are "
-				"supported (TCP needs TLS, which is not implemented yet)\n",
+				"berthd: unsupported host '%s' (unix://, fd:// or tcp:// with "
+				"TLS)\n",
 				*h);
 			rc = 1;
 			goto out;
@@ -183,8 +215,8 @@ int main(int argc, char **argv)
 			if (sa.sun_path[0] == '@')
 				sa.sun_path[0] = 0;
 			if (nfd >= 0) {
-				(void)!sendto(nfd, "READY=1", 7, MSG_NOSIGNAL, (struct sockaddr *)&sa,
-					      sizeof(sa));
+				(void)!sendto(nfd, "READY=1", 7, MSG_NOSIGNAL,
+					      (struct sockaddr *)&sa, sizeof(sa));
 				close(nfd);
 			}
 		}
@@ -206,6 +238,11 @@ int main(int argc, char **argv)
 			int c = accept4(fds[i], NULL, NULL, SOCK_CLOEXEC);
 			if (c < 0)
 				continue;
+			if (is_tls[i]) {
+				c = tls_accept(tls_ctx, c);
+				if (c < 0)
+					continue;
+			}
 			struct conn_job *j = xnew0(struct conn_job, 1);
 			pthread_t t;
 			pthread_attr_t at;
@@ -231,6 +268,8 @@ out:
 		free(paths[i]);
 	}
 	engine_close(e);
+	if (tls_ctx)
+		SSL_CTX_free(tls_ctx);
 	unlink(cfg.pidfile);
 	daemon_config_release(&cfg);
 	return rc;
