@@ -213,6 +213,18 @@ static const char *env_get(char *const *env, const char *key)
 	return NULL;
 }
 
+/* "exec: \"x\": permission denied": Go's lowercase wording, which the docker CLI matches to
+ * choose its exit code (126 or 127). */
+static int exec_error(char *errbuf, size_t errlen, const char *what, int e)
+{
+	char msg[128];
+	snprintf(msg, sizeof(msg), "%s", strerror(e));
+	if (msg[0] >= 'A' && msg[0] <= 'Z')
+		msg[0] = (char)(msg[0] + 32);
+	errbuf_set(errbuf, errlen, 0, "exec: \"%s\": %s", what, msg);
+	return -e;
+}
+
 int proc_resolve_exec(struct proc_plan *plan, char *errbuf, size_t errlen)
 {
 	const char *arg0 = plan->p->args ? plan->p->args[0] : NULL;
@@ -223,10 +235,13 @@ int proc_resolve_exec(struct proc_plan *plan, char *errbuf, size_t errlen)
 		return errbuf_set(errbuf, errlen, EINVAL, "process.args is empty");
 	if (strchr(arg0, '/')) {
 		if (stat(arg0, &st) < 0)
-			return errbuf_set(errbuf, errlen, errno, "exec: \"%s\"", arg0);
+			return exec_error(errbuf, errlen, arg0, errno);
 		if (S_ISDIR(st.st_mode))
-			return errbuf_set(errbuf, errlen, EACCES, "exec: \"%s\": is a directory",
-					  arg0);
+			return errbuf_set(errbuf, errlen, 0, "exec: \"%s\": is a directory", arg0) -
+			       EACCES;
+		/* Not executable by anyone: say so now, at create, as runc does. */
+		if (!(st.st_mode & 0111))
+			return exec_error(errbuf, errlen, arg0, EACCES);
 		plan->exec_path = xstrdup(arg0);
 		return 0;
 	}
@@ -294,5 +309,5 @@ int proc_exec(struct proc_plan *plan, char *errbuf, size_t errlen)
 			fcntl(fd, F_SETFD, FD_CLOEXEC);
 	}
 	execve(plan->exec_path, p->args, env ? env : (char *[]){NULL});
-	return errbuf_set(errbuf, errlen, errno, "exec: \"%s\"", p->args[0]);
+	return exec_error(errbuf, errlen, p->args[0], errno);
 }
