@@ -12,6 +12,8 @@ PKGS=(
 	busybox-static crun runc podman containerd
 	python3 python3-pytest python3-docker docker-compose jq hyperfine sqlite3
 	procps util-linux iproute2 psmisc
+	# networks: NAT and published ports (nft -f)
+	nftables
 	# tests: registries
 	docker-registry apache2-utils openssl
 )

@@ -30,7 +30,8 @@ int net_prefix_parse(const char *s, struct net_prefix *ret)
 	if (net_addr_parse(buf, &ret->addr) < 0)
 		return -EINVAL;
 	/* digits only: safe_atoi would take "+8" or " 8" */
-	if (!slash[1] || strlen(slash + 1) > 2 || strspn(slash + 1, "0123456789") != strlen(slash + 1))
+	if (!slash[1] || strlen(slash + 1) > 2 ||
+	    strspn(slash + 1, "0123456789") != strlen(slash + 1))
 		return -EINVAL;
 	len = atoi(slash + 1);
 	if (len > 32)

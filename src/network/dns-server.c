@@ -113,8 +113,7 @@ static char *lower(const char *s)
 	return d;
 }
 
-int net_dns_add_record(struct net_dns *dns, const char *network, const char *name,
-		       struct in_addr a)
+int net_dns_add_record(struct net_dns *dns, const char *network, const char *name, struct in_addr a)
 {
 	_cleanup_free_ char *n = NULL;
 
@@ -223,7 +222,7 @@ int net_dns_add_listener(struct net_dns *dns, const char *id, int fd, char *cons
 	}
 	dns->listeners = xrealloc(dns->listeners, (dns->n_listeners + 1) * sizeof(*dns->listeners));
 	dns->listeners[dns->n_listeners++] = (struct listener){
-		xstrdup(id), fd, gen, strv_copy(networks), strv_copy(upstreams),
+	    xstrdup(id), fd, gen, strv_copy(networks), strv_copy(upstreams),
 	};
 	pthread_mutex_unlock(&dns->lock);
 	return 0;
@@ -397,8 +396,8 @@ static void on_listener(struct net_dns *dns, uint64_t gen)
 		socklen_t cl = sizeof(client);
 		if (!l)
 			return;
-		ssize_t n = recvfrom(l->fd, q, sizeof(q), MSG_DONTWAIT, (struct sockaddr *)&client,
-				     &cl);
+		ssize_t n =
+		    recvfrom(l->fd, q, sizeof(q), MSG_DONTWAIT, (struct sockaddr *)&client, &cl);
 		if (n < 0)
 			return;
 		struct lookup_ctx ctx = {dns, l};
@@ -469,7 +468,8 @@ static void *dns_thread(void *userdata)
 			return NULL;
 		pthread_mutex_lock(&dns->lock);
 		for (int i = 0; i < n; i++) {
-			uint64_t tag = evs[i].data.u64 >> 56, v = evs[i].data.u64 & ((1ull << 56) - 1);
+			uint64_t tag = evs[i].data.u64 >> 56,
+				 v = evs[i].data.u64 & ((1ull << 56) - 1);
 			if (tag == TAG_STOP) {
 				pthread_mutex_unlock(&dns->lock);
 				return NULL;

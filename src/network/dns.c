@@ -76,8 +76,8 @@ static int reply_start(const uint8_t *q, const struct net_dns_question *qq, int 
 	if (qq->end > out_size)
 		return -EBADMSG;
 	memcpy(out, q, qq->end);
-	put16(out + 2, DNS_FLAG_QR | (qq->flags & (0x7800 | DNS_FLAG_RD)) | DNS_FLAG_RA |
-			       (rcode & 0xf));
+	put16(out + 2,
+	      DNS_FLAG_QR | (qq->flags & (0x7800 | DNS_FLAG_RD)) | DNS_FLAG_RA | (rcode & 0xf));
 	put16(out + 4, 1);
 	put16(out + 6, 0);
 	put16(out + 8, 0);

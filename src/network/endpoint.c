@@ -103,7 +103,8 @@ static int endpoint_inside(const struct net_endpoint_config *c, int netns_fd, st
 
 	r = net_nl_open(netns_fd, &nl);
 	if (r < 0)
-		return error_set(err, r, "failed to open netlink socket in the container's namespace");
+		return error_set(err, r,
+				 "failed to open netlink socket in the container's namespace");
 	lo = net_nl_link_index(nl, "lo");
 	if (lo < 0)
 		return nl_fail(nl, err, lo, "failed to find 'lo'");

@@ -27,8 +27,7 @@ int net_hosts_build(const struct net_hosts_config *c, char **ret)
 	size_t len = 0;
 	int r = 0;
 
-	if (!host_name_ok(c->hostname) ||
-	    (!isempty(c->domainname) && !host_name_ok(c->domainname)))
+	if (!host_name_ok(c->hostname) || (!isempty(c->domainname) && !host_name_ok(c->domainname)))
 		return -EINVAL;
 	FILE *f = open_memstream(&buf, &len);
 	if (!f)

@@ -15,11 +15,14 @@
 #else
 #define BE32(x) (x)
 #endif
-#define P(a, b, c, d, l) {{BE32(((uint32_t)(a) << 24) | ((b) << 16) | ((c) << 8) | (d))}, l}
+#define P(a, b, c, d, l)                                                                           \
+	{                                                                                          \
+		{BE32(((uint32_t)(a) << 24) | ((b) << 16) | ((c) << 8) | (d))}, l                  \
+	}
 const struct net_pool net_default_pools[] = {
-	{P(172, 17, 0, 0, 16), 16}, {P(172, 18, 0, 0, 16), 16}, {P(172, 19, 0, 0, 16), 16},
-	{P(172, 20, 0, 0, 14), 16}, {P(172, 24, 0, 0, 14), 16}, {P(172, 28, 0, 0, 14), 16},
-	{P(192, 168, 0, 0, 16), 20},
+    {P(172, 17, 0, 0, 16), 16},	 {P(172, 18, 0, 0, 16), 16}, {P(172, 19, 0, 0, 16), 16},
+    {P(172, 20, 0, 0, 14), 16},	 {P(172, 24, 0, 0, 14), 16}, {P(172, 28, 0, 0, 14), 16},
+    {P(192, 168, 0, 0, 16), 20},
 };
 #undef P
 #undef BE32
@@ -36,8 +39,8 @@ int net_pools_pick(const struct net_pool *pools, size_t n_pools, const struct ne
 		uint64_t count = 1ull << (p->size - p->base.len);
 		uint32_t step = p->size ? 1u << (32 - p->size) : 0;
 		for (uint64_t k = 0; k < count; k++) {
-			struct net_prefix c = {{htonl(ntohl(base.addr.s_addr) + (uint32_t)k * step)},
-					       p->size};
+			struct net_prefix c = {
+			    {htonl(ntohl(base.addr.s_addr) + (uint32_t)k * step)}, p->size};
 			bool clash = false;
 			for (size_t j = 0; j < n_used && !clash; j++)
 				clash = net_prefix_overlaps(&c, &used[j]);
@@ -241,12 +244,12 @@ struct ipam_json {
 };
 
 static const struct json_field ipam_fields[] = {
-	{"Subnet", JF_STRING, offsetof(struct ipam_json, subnet), true},
-	{"IPRange", JF_STRING, offsetof(struct ipam_json, range), false},
-	{"Gateway", JF_STRING, offsetof(struct ipam_json, gateway), true},
-	{"Last", JF_STRING, offsetof(struct ipam_json, last), false},
-	{"Allocated", JF_STRV, offsetof(struct ipam_json, allocated), false},
-	JSON_FIELD_END,
+    {"Subnet", JF_STRING, offsetof(struct ipam_json, subnet), true},
+    {"IPRange", JF_STRING, offsetof(struct ipam_json, range), false},
+    {"Gateway", JF_STRING, offsetof(struct ipam_json, gateway), true},
+    {"Last", JF_STRING, offsetof(struct ipam_json, last), false},
+    {"Allocated", JF_STRV, offsetof(struct ipam_json, allocated), false},
+    JSON_FIELD_END,
 };
 
 static void ipam_json_release(struct ipam_json *j)

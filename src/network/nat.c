@@ -65,7 +65,7 @@ int net_nat_ruleset(const struct net_nat_network *nets, size_t n_nets,
 	      "\t\tfib daddr type local jump ports\n"
 	      "\t}\n"
 	      "\tchain output {\n"
-	      "\t\ttype nat hook output priority dstnat; policy accept;\n"
+	      "\t\ttype nat hook output priority -100; policy accept;\n"
 	      "\t\tfib daddr type local jump ports\n"
 	      "\t}\n",
 	      f);
@@ -203,7 +203,8 @@ int net_nat_remove(struct error **err)
 
 int net_port_reserve(int proto, struct in_addr host_ip, uint16_t port, uint16_t *ret_port)
 {
-	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr = host_ip, .sin_port = htons(port)};
+	struct sockaddr_in sa = {
+	    .sin_family = AF_INET, .sin_addr = host_ip, .sin_port = htons(port)};
 	socklen_t sl = sizeof(sa);
 	int type = proto == IPPROTO_TCP ? SOCK_STREAM : proto == IPPROTO_UDP ? SOCK_DGRAM : -1;
 

@@ -13,6 +13,7 @@
 #include <pthread.h>
 #include <sched.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 
 #include "network.h"
 
@@ -94,6 +95,9 @@ static int nl_socket(void)
 	/* Best effort: older kernels lack these. */
 	(void)setsockopt(fd, SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof(one));
 	(void)setsockopt(fd, SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof(one));
+	/* the kernel always answers; a bound on the wait keeps a bug from hanging berthd */
+	struct timeval tv = {.tv_sec = 10};
+	(void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	struct sockaddr_nl sa = {.nl_family = AF_NETLINK};
 	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
 		return -errno;
@@ -216,7 +220,8 @@ static int nl_call(struct net_nl *nl, struct nl_req *r, int (*cb)(const struct n
 {
 	static const size_t bufsize = 32768;
 	_cleanup_free_ uint8_t *buf = xmalloc(bufsize);
-	bool dump = r->nh.nlmsg_flags & NLM_F_DUMP;
+	/* NLM_F_DUMP's bits mean NLM_F_EXCL and NLM_F_CREATE on a NEW request */
+	bool dump = (r->nh.nlmsg_flags & NLM_F_DUMP) == NLM_F_DUMP && r->nh.nlmsg_type % 4 == 2;
 	int cb_r = 0;
 
 	r->nh.nlmsg_seq = ++nl->seq;
@@ -233,7 +238,7 @@ static int nl_call(struct net_nl *nl, struct nl_req *r, int (*cb)(const struct n
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			return -errno;
+			return errno == EAGAIN ? -ETIMEDOUT : -errno;
 		}
 		if (n == 0)
 			return -EIO;
@@ -363,10 +368,10 @@ int net_nl_link_del(struct net_nl *nl, const char *name)
 static void link_set_init(struct nl_req *r, int ifindex, unsigned flags, unsigned change)
 {
 	struct ifinfomsg ifi = {
-		.ifi_family = AF_UNSPEC,
-		.ifi_index = ifindex,
-		.ifi_flags = flags,
-		.ifi_change = change,
+	    .ifi_family = AF_UNSPEC,
+	    .ifi_index = ifindex,
+	    .ifi_flags = flags,
+	    .ifi_change = change,
 	};
 	req_init(r, RTM_NEWLINK, 0, &ifi, sizeof(ifi));
 }
@@ -431,9 +436,9 @@ int net_nl_addr_add(struct net_nl *nl, int ifindex, const struct net_prefix *add
 {
 	struct nl_req r;
 	struct ifaddrmsg ifa = {
-		.ifa_family = AF_INET,
-		.ifa_prefixlen = addr->len,
-		.ifa_index = (uint32_t)ifindex,
+	    .ifa_family = AF_INET,
+	    .ifa_prefixlen = addr->len,
+	    .ifa_index = (uint32_t)ifindex,
 	};
 
 	if (addr->len > 32)
@@ -454,12 +459,12 @@ int net_nl_route_add(struct net_nl *nl, const struct net_prefix *dst, struct in_
 {
 	struct nl_req r;
 	struct rtmsg rt = {
-		.rtm_family = AF_INET,
-		.rtm_dst_len = dst->len,
-		.rtm_table = RT_TABLE_MAIN,
-		.rtm_protocol = RTPROT_BOOT,
-		.rtm_scope = gw.s_addr ? RT_SCOPE_UNIVERSE : RT_SCOPE_LINK,
-		.rtm_type = RTN_UNICAST,
+	    .rtm_family = AF_INET,
+	    .rtm_dst_len = dst->len,
+	    .rtm_table = RT_TABLE_MAIN,
+	    .rtm_protocol = RTPROT_BOOT,
+	    .rtm_scope = gw.s_addr ? RT_SCOPE_UNIVERSE : RT_SCOPE_LINK,
+	    .rtm_type = RTN_UNICAST,
 	};
 
 	if (dst->len > 32)

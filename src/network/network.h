@@ -144,15 +144,15 @@ int net_bridge_remove(const char *name, struct error **err);
 int net_bridge_sweep(const char *bridge, char *const *keep, struct error **err);
 
 struct net_endpoint_config {
-	const char *bridge;	   /* attach to this bridge, in the caller's namespace */
-	const char *host_ifname;   /* the host end: net_veth_name() */
-	const char *ifname;	   /* the container end, "eth0" */
-	struct net_prefix addr;	   /* the container's address and the subnet's length */
-	struct in_addr gateway;	   /* default route via; s_addr 0: no default route */
-	uint32_t mtu;		   /* 0: default */
-	const uint8_t *mac;	   /* NULL: net_mac_from_addr(addr) */
-	bool hairpin;		   /* reach its own published ports */
-	bool default_route;	   /* add the default route (the first network only) */
+	const char *bridge;	 /* attach to this bridge, in the caller's namespace */
+	const char *host_ifname; /* the host end: net_veth_name() */
+	const char *ifname;	 /* the container end, "eth0" */
+	struct net_prefix addr;	 /* the container's address and the subnet's length */
+	struct in_addr gateway;	 /* default route via; s_addr 0: no default route */
+	uint32_t mtu;		 /* 0: default */
+	const uint8_t *mac;	 /* NULL: net_mac_from_addr(addr) */
+	bool hairpin;		 /* reach its own published ports */
+	bool default_route;	 /* add the default route (the first network only) */
 };
 
 /*
@@ -223,16 +223,16 @@ int net_ipam_load(const char *path, struct net_ipam **ret, struct error **err);
 struct net_nat_network {
 	const char *bridge;	  /* net_ifname_valid */
 	struct net_prefix subnet; /* canonical */
-	bool masquerade;	  /* outbound NAT (com.docker.network.bridge.enable_ip_masquerade) */
-	bool internal;		  /* --internal: no traffic to or from outside the bridge */
+	bool masquerade; /* outbound NAT (com.docker.network.bridge.enable_ip_masquerade) */
+	bool internal;	 /* --internal: no traffic to or from outside the bridge */
 };
 
 struct net_nat_port {
-	int proto;		      /* IPPROTO_TCP or IPPROTO_UDP */
-	struct in_addr host_ip;	      /* s_addr 0: every local address */
-	uint16_t host_port;	      /* non-zero */
-	struct in_addr container_ip;  /* on one of the networks */
-	uint16_t container_port;      /* non-zero */
+	int proto;		     /* IPPROTO_TCP or IPPROTO_UDP */
+	struct in_addr host_ip;	     /* s_addr 0: every local address */
+	uint16_t host_port;	     /* non-zero */
+	struct in_addr container_ip; /* on one of the networks */
+	uint16_t container_port;     /* non-zero */
 };
 
 /* The name of berth's table ("ip" family). */
@@ -264,12 +264,12 @@ int net_port_reserve(int proto, struct in_addr host_ip, uint16_t port, uint16_t 
 /* ---- /etc/hosts and /etc/resolv.conf ---------------------------------- */
 
 struct net_hosts_config {
-	const char *hostname;	      /* required */
-	const char *domainname;	      /* NULL or "" */
-	const char *addr;	      /* the container's address; NULL: no line (none, host) */
-	char *const *extra_hosts;     /* Docker's ExtraHosts: "name:ip" (ip may be IPv6) */
-	const char *host_gateway;     /* what "host-gateway" in extra_hosts stands for */
-	bool ipv6;		      /* IPv6 localhost lines (Docker drops them when off) */
+	const char *hostname;	  /* required */
+	const char *domainname;	  /* NULL or "" */
+	const char *addr;	  /* the container's address; NULL: no line (none, host) */
+	char *const *extra_hosts; /* Docker's ExtraHosts: "name:ip" (ip may be IPv6) */
+	const char *host_gateway; /* what "host-gateway" in extra_hosts stands for */
+	bool ipv6;		  /* IPv6 localhost lines (Docker drops them when off) */
 };
 /* The file's contents, as Docker writes it. -EINVAL on a malformed extra host. */
 int net_hosts_build(const struct net_hosts_config *c, char **ret);

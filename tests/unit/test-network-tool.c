@@ -104,11 +104,11 @@ static int tool(int argc, char **argv)
 			printf("%d\n", r);
 	} else if (streq(c, "attach") && (argc == 7 || argc == 8)) {
 		struct net_endpoint_config ec = {
-			.bridge = argv[2],
-			.host_ifname = argv[3],
-			.ifname = "eth0",
-			.default_route = true,
-			.hairpin = argc == 8 && streq(argv[7], "hairpin"),
+		    .bridge = argv[2],
+		    .host_ifname = argv[3],
+		    .ifname = "eth0",
+		    .default_route = true,
+		    .hairpin = argc == 8 && streq(argv[7], "hairpin"),
 		};
 		_cleanup_close_ int ns = open(argv[4], O_RDONLY | O_CLOEXEC);
 		if (ns < 0)
@@ -212,12 +212,12 @@ static void test_netlink_bridge_and_veth(void)
 	_cleanup_error_ struct error *err = NULL;
 	struct net_bridge_config bc = {.name = "br-test", .route_localnet = true};
 	struct net_endpoint_config ec = {
-		.bridge = "br-test",
-		.host_ifname = "veth-test",
-		.ifname = "eth0",
-		.mtu = 1400,
-		.hairpin = true,
-		.default_route = true,
+	    .bridge = "br-test",
+	    .host_ifname = "veth-test",
+	    .ifname = "eth0",
+	    .mtu = 1400,
+	    .hairpin = true,
+	    .default_route = true,
 	};
 
 	CHECK(ns >= 0);
@@ -247,11 +247,11 @@ static void test_netlink_bridge_and_veth(void)
 	CHECK(net_endpoint_attach(&ec, ns, NULL) < 0);
 	CHECK(has_link(inner, "eth0", "veth"));
 
-	/* a second endpoint failing inside (address taken) leaves no host end */
+	/* a second endpoint failing inside (a second default route) leaves no host end */
 	struct net_endpoint_config e2 = ec;
 	e2.host_ifname = "veth-test2";
 	e2.ifname = "eth1";
-	e2.default_route = false;
+	CHECK_INT(net_prefix_parse("10.77.0.3/24", &e2.addr), 0);
 	CHECK(net_endpoint_attach(&e2, ns, NULL) < 0);
 	CHECK(!has_link(host, "veth-test2", NULL));
 	CHECK(!has_link(inner, "eth1", NULL));
@@ -355,8 +355,9 @@ static int self_test(void)
 		RUN(test_netlink_bridge_and_veth);
 		RUN(test_netlink_errors);
 		RUN(test_netns_socket);
+		int r = TEST_SUMMARY();
 		fflush(stdout);
-		_exit(TEST_SUMMARY());
+		_exit(r);
 	}
 	if (waitpid(pid, &status, 0) < 0)
 		return 1;

@@ -5,23 +5,23 @@
 #include "network/network.h"
 #include "test.h"
 
-static struct in_addr A(const char *s)
-{
+static struct in_addr A(const char *s) {
 	struct in_addr a = {0};
 	if (net_addr_parse(s, &a) < 0)
 		abort();
 	return a;
 }
 
-static struct net_prefix PFX(const char *s)
-{
+static struct net_prefix
+PFX(const char *s) {
 	struct net_prefix p;
 	if (net_prefix_parse(s, &p) < 0)
 		abort();
 	return p;
 }
 
-static void test_prefix(void)
+static void
+test_prefix(void)
 {
 	struct net_prefix p, q;
 	char buf[NET_PREFIX_STRLEN];
@@ -193,11 +193,11 @@ static void test_hosts(void)
 	char *extra[] = {(char *)"db:10.0.0.5", (char *)"gw:host-gateway", (char *)"v6:[::1]",
 			 NULL};
 	struct net_hosts_config c = {
-		.hostname = "a1b2c3d4e5f6",
-		.addr = "172.17.0.2",
-		.extra_hosts = extra,
-		.host_gateway = "172.17.0.1",
-		.ipv6 = true,
+	    .hostname = "a1b2c3d4e5f6",
+	    .addr = "172.17.0.2",
+	    .extra_hosts = extra,
+	    .host_gateway = "172.17.0.1",
+	    .ipv6 = true,
 	};
 
 	CHECK_INT(net_hosts_build(&c, &h), 0);
@@ -280,7 +280,8 @@ static void test_resolv_bridge(void)
 	c.dns_options = opts;
 	CHECK_INT(net_resolv_build(&c, &r3, NULL), 0);
 	CHECK(strstr(r3, "\nnameserver 1.1.1.1\noptions ndots:2\n\n") != NULL);
-	CHECK(strstr(r3, "search") == NULL || strstr(r3, "Overrides: [nameservers search options]"));
+	CHECK(strstr(r3, "search") == NULL ||
+	      strstr(r3, "Overrides: [nameservers search options]"));
 	CHECK(strstr(r3, "# Overrides: [nameservers search options]\n") != NULL);
 }
 
@@ -476,12 +477,12 @@ static void test_nat_ruleset(void)
 {
 	_cleanup_free_ char *rs = NULL;
 	struct net_nat_network nets[] = {
-		{"berth0", PFX("172.17.0.0/16"), true, false},
-		{"br-internal", PFX("172.19.0.0/16"), true, true},
+	    {"berth0", PFX("172.17.0.0/16"), true, false},
+	    {"br-internal", PFX("172.19.0.0/16"), true, true},
 	};
 	struct net_nat_port ports[] = {
-		{IPPROTO_TCP, {0}, 8080, A("172.17.0.2"), 80},
-		{IPPROTO_UDP, A("127.0.0.1"), 5353, A("172.17.0.2"), 53},
+	    {IPPROTO_TCP, {0}, 8080, A("172.17.0.2"), 80},
+	    {IPPROTO_UDP, A("127.0.0.1"), 5353, A("172.17.0.2"), 53},
 	};
 
 	CHECK_INT(net_nat_ruleset(nets, 2, ports, 2, &rs), 0);
