@@ -47,7 +47,7 @@ struct container {
 	char *error;
 	int64_t started_ns, finished_ns;
 	int restart_count;
-	int64_t backoff_ms; /* the restart policy's current delay */
+	int64_t backoff_ms;    /* the restart policy's current delay */
 	bool manually_stopped; /* unless-stopped */
 	bool oom_killed;
 	uint64_t exit_gen;  /* bumps at every exit (wait next-exit) */

@@ -57,7 +57,8 @@ int main(int argc, char **argv)
 				if (p <= 0)
 					break;
 				if (p == child) {
-					status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+					status =
+					    WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 					/* Orphans go with the namespace when we exit. */
 					return status;
 				}

@@ -81,7 +81,8 @@ static int get_int64(json_object *v, const char *path, int64_t *ret, struct erro
 	}
 	if (json_object_is_type(v, json_type_double)) {
 		double d = json_object_get_double(v);
-		if (d != (double)(int64_t)d || d > 9.2e18 || d < -9.2e18)
+		/* range first: converting an out-of-range (or NaN) double is undefined */
+		if (!(d >= -9.2e18 && d <= 9.2e18) || d != (double)(int64_t)d)
 			return error_setx(err, -EINVAL,
 					  "invalid value for '%s': must be an integer", path);
 		*ret = (int64_t)d;
@@ -102,7 +103,7 @@ static int get_uint64(json_object *v, const char *path, uint64_t *ret, struct er
 	}
 	if (json_object_is_type(v, json_type_double)) {
 		double d = json_object_get_double(v);
-		if (d < 0 || d > 1.8e19 || d != (double)(uint64_t)d)
+		if (!(d >= 0 && d <= 1.8e19) || d != (double)(uint64_t)d)
 			return error_setx(err, -EINVAL,
 					  "invalid value for '%s': must be an integer", path);
 		*ret = (uint64_t)d;
