@@ -115,46 +115,6 @@ int engine_exec_lookup(struct engine *e, const char *exec_id, bool *ret_tty, str
 	return r;
 }
 
-struct exec_pump {
-	int in_fd, shim_fd;
-	const char *prefix;
-	size_t prefix_len;
-};
-
-static void *exec_stdin_pump(void *arg)
-{
-	struct exec_pump *p = arg;
-	char buf[8192 + 5];
-	size_t off = 0;
-	for (;;) {
-		ssize_t n;
-		if (off < p->prefix_len) {
-			/* what the HTTP layer read past the request head goes first */
-			n = (ssize_t)(p->prefix_len - off < sizeof(buf) - 5 ? p->prefix_len - off
-									    : sizeof(buf) - 5);
-			memcpy(buf + 5, p->prefix + off, (size_t)n);
-			off += (size_t)n;
-		} else {
-			n = read(p->in_fd, buf + 5, sizeof(buf) - 5);
-		}
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			uint8_t eof[5] = {4, 0, 0, 0, 0};
-			(void)send(p->shim_fd, eof, 5, MSG_NOSIGNAL);
-			break;
-		}
-		buf[0] = 0;
-		buf[1] = (char)((uint32_t)n >> 24);
-		buf[2] = (char)((uint32_t)n >> 16);
-		buf[3] = (char)((uint32_t)n >> 8);
-		buf[4] = (char)n;
-		if (send(p->shim_fd, buf, (size_t)n + 5, MSG_NOSIGNAL) < 0)
-			break;
-	}
-	return NULL;
-}
-
 static void exec_finished(struct engine *e, const char *exec_id, int code)
 {
 	struct exec_proc *x;
@@ -337,34 +297,12 @@ int engine_exec_start(struct engine *e, const char *exec_id, bool detach, int in
 	}
 	{
 		pthread_t t;
-		struct exec_pump p = {.in_fd = in_fd,
+		struct shim_pump p = {.in_fd = in_fd,
 				      .shim_fd = afd,
 				      .prefix = stdin_prefix,
 				      .prefix_len = stdin_prefix_len};
-		bool pumping = want_in && pthread_create(&t, NULL, exec_stdin_pump, &p) == 0;
-		char hdr[5];
-		char *buf = xmalloc(65536);
-		for (;;) {
-			uint32_t len;
-			if (loop_read(afd, hdr, 5) != 5)
-				break;
-			len = ((uint32_t)(uint8_t)hdr[1] << 24) |
-			      ((uint32_t)(uint8_t)hdr[2] << 16) | ((uint32_t)(uint8_t)hdr[3] << 8) |
-			      (uint32_t)(uint8_t)hdr[4];
-			if (len > 65536 || loop_read(afd, buf, len) != (ssize_t)len)
-				break;
-			if (hdr[0] == 9)
-				break;
-			if (tty) {
-				if (loop_write(out_fd, buf, len) < 0)
-					break;
-			} else if (stdcopy_write(out_fd,
-						 hdr[0] == 2 ? STDCOPY_STDERR : STDCOPY_STDOUT, buf,
-						 len) < 0) {
-				break;
-			}
-		}
-		free(buf);
+		bool pumping = want_in && pthread_create(&t, NULL, shim_stdin_pump, &p) == 0;
+		shim_relay_frames(afd, out_fd, tty, true, true);
 		if (pumping) {
 			shutdown(afd, SHUT_RDWR);
 			shutdown(in_fd, SHUT_RD);

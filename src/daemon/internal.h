@@ -161,6 +161,17 @@ int shim_connect(const char *sock, const char *line, struct error **err);
 /* One-shot request with a one-line reply. */
 int shim_request(const char *sock, const char *line, char *reply, size_t n, struct error **err);
 
+/* Streams through a shim's ATTACH connection (stream.c), for attach and exec alike. */
+struct shim_pump {
+	int in_fd, shim_fd;
+	const char *prefix; /* stdin bytes already read by the HTTP layer go first */
+	size_t prefix_len;
+};
+/* Thread body: client stdin to the shim as frames, a close frame at EOF. */
+void *shim_stdin_pump(void *arg);
+/* The shim's output frames to out_fd (stdcopy frames, or raw for a TTY) until it exits. */
+int shim_relay_frames(int shim_fd, int out_fd, bool tty, bool want_out, bool want_err);
+
 /* Time helpers. */
 int64_t now_ns(void);
 char *format_time_ns(int64_t ns); /* RFC 3339 nano, "0001-01-01T00:00:00Z" for 0 */

@@ -13,6 +13,7 @@
 #include <sys/vfs.h>
 
 #include "internal.h"
+#include "runtime/runtime.h"
 #include "runtime/seccomp.h"
 
 /* Docker's default seccomp profile, embedded at build time. */
@@ -29,50 +30,6 @@ static const char *const default_caps[] = {
     "CAP_MKNOD",   "CAP_NET_RAW",      "CAP_SETGID",	       "CAP_SETUID",
     "CAP_SETFCAP", "CAP_SETPCAP",      "CAP_NET_BIND_SERVICE", "CAP_SYS_CHROOT",
     "CAP_KILL",	   "CAP_AUDIT_WRITE",
-};
-
-static const char *const all_caps[] = {
-    "CAP_CHOWN",
-    "CAP_DAC_OVERRIDE",
-    "CAP_DAC_READ_SEARCH",
-    "CAP_FOWNER",
-    "CAP_FSETID",
-    "CAP_KILL",
-    "CAP_SETGID",
-    "CAP_SETUID",
-    "CAP_SETPCAP",
-    "CAP_LINUX_IMMUTABLE",
-    "CAP_NET_BIND_SERVICE",
-    "CAP_NET_BROADCAST",
-    "CAP_NET_ADMIN",
-    "CAP_NET_RAW",
-    "CAP_IPC_LOCK",
-    "CAP_IPC_OWNER",
-    "CAP_SYS_MODULE",
-    "CAP_SYS_RAWIO",
-    "CAP_SYS_CHROOT",
-    "CAP_SYS_PTRACE",
-    "CAP_SYS_PACCT",
-    "CAP_SYS_ADMIN",
-    "CAP_SYS_BOOT",
-    "CAP_SYS_NICE",
-    "CAP_SYS_RESOURCE",
-    "CAP_SYS_TIME",
-    "CAP_SYS_TTY_CONFIG",
-    "CAP_MKNOD",
-    "CAP_LEASE",
-    "CAP_AUDIT_WRITE",
-    "CAP_AUDIT_CONTROL",
-    "CAP_SETFCAP",
-    "CAP_MAC_OVERRIDE",
-    "CAP_MAC_ADMIN",
-    "CAP_SYSLOG",
-    "CAP_WAKE_ALARM",
-    "CAP_BLOCK_SUSPEND",
-    "CAP_AUDIT_READ",
-    "CAP_PERFMON",
-    "CAP_BPF",
-    "CAP_CHECKPOINT_RESTORE",
 };
 
 static json_object *get(json_object *o, const char *k)
@@ -113,8 +70,8 @@ static char *cap_name(const char *in)
 
 static bool known_cap(const char *c)
 {
-	for (size_t i = 0; i < ELEMENTSOF(all_caps); i++)
-		if (streq(all_caps[i], c))
+	for (size_t i = 0; i < runtime_n_caps; i++)
+		if (streq(runtime_all_caps[i], c))
 			return true;
 	return false;
 }
@@ -127,8 +84,8 @@ static int build_caps(json_object *hc, char ***ret, struct error **err)
 	bool add_all = false, drop_all = false;
 
 	if (get_b(hc, "Privileged")) {
-		for (size_t i = 0; i < ELEMENTSOF(all_caps); i++)
-			caps = strv_append(caps, all_caps[i]);
+		for (size_t i = 0; i < runtime_n_caps; i++)
+			caps = strv_append(caps, runtime_all_caps[i]);
 		*ret = caps;
 		return 0;
 	}
@@ -149,8 +106,8 @@ static int build_caps(json_object *hc, char ***ret, struct error **err)
 			return error_setx(err, -EINVAL, "unknown capability: \"%s\"", n);
 	}
 	if (!drop_all) {
-		const char *const *base = add_all ? all_caps : default_caps;
-		size_t nb = add_all ? ELEMENTSOF(all_caps) : ELEMENTSOF(default_caps);
+		const char *const *base = add_all ? runtime_all_caps : default_caps;
+		size_t nb = add_all ? runtime_n_caps : ELEMENTSOF(default_caps);
 		for (size_t i = 0; i < nb; i++)
 			caps = strv_append(caps, base[i]);
 	}
@@ -933,8 +890,8 @@ int spec_exec_process(struct engine *e, struct container *c, json_object *body, 
 	if (get_b(body, "Privileged")) {
 		json_object *capo = json_object_new_object();
 		char **all = NULL;
-		for (size_t i = 0; i < ELEMENTSOF(all_caps); i++)
-			all = strv_append(all, all_caps[i]);
+		for (size_t i = 0; i < runtime_n_caps; i++)
+			all = strv_append(all, runtime_all_caps[i]);
 		json_object_object_add(capo, "bounding", json_strv_new(all));
 		json_object_object_add(capo, "effective", json_strv_new(all));
 		json_object_object_add(capo, "permitted", json_strv_new(all));

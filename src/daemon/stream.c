@@ -13,16 +13,10 @@
 
 /* ---- attach -------------------------------------------------------------------- */
 
-struct pump_in {
-	int in_fd, shim_fd;
-	const char *prefix;
-	size_t prefix_len;
-};
-
 /* stdin from the client to the shim as frames; a frame 4 at EOF. */
-static void *stdin_pump(void *arg)
+void *shim_stdin_pump(void *arg)
 {
-	struct pump_in *p = arg;
+	struct shim_pump *p = arg;
 	char buf[8192 + 5];
 	size_t off = 0;
 	for (;;) {
@@ -62,7 +56,7 @@ static int write_out(int out_fd, bool tty, uint8_t stream, const char *data, siz
 }
 
 /* Read frames from the shim until exit or EOF, writing them out. */
-static int relay_frames(int shim_fd, int out_fd, bool tty, bool want_out, bool want_err)
+int shim_relay_frames(int shim_fd, int out_fd, bool tty, bool want_out, bool want_err)
 {
 	char hdr[5];
 	char *buf = xmalloc(65536);
@@ -173,12 +167,12 @@ int engine_container_attach(struct engine *e, const char *id, const struct attac
 	}
 	if (o->stdin_ && in_fd >= 0) {
 		pthread_t t;
-		struct pump_in p = {.in_fd = in_fd,
-				    .shim_fd = fd,
-				    .prefix = o->stdin_prefix,
-				    .prefix_len = o->stdin_prefix_len};
-		if (pthread_create(&t, NULL, stdin_pump, &p) == 0) {
-			r = relay_frames(fd, out_fd, tty, o->stdout_, o->stderr_);
+		struct shim_pump p = {.in_fd = in_fd,
+				      .shim_fd = fd,
+				      .prefix = o->stdin_prefix,
+				      .prefix_len = o->stdin_prefix_len};
+		if (pthread_create(&t, NULL, shim_stdin_pump, &p) == 0) {
+			r = shim_relay_frames(fd, out_fd, tty, o->stdout_, o->stderr_);
 			/* Unblock the stdin reader: the stream is over. */
 			shutdown(fd, SHUT_RDWR);
 			shutdown(in_fd, SHUT_RD);
@@ -186,7 +180,7 @@ int engine_container_attach(struct engine *e, const char *id, const struct attac
 			return r;
 		}
 	}
-	r = relay_frames(fd, out_fd, tty, o->stdout_, o->stderr_);
+	r = shim_relay_frames(fd, out_fd, tty, o->stdout_, o->stderr_);
 	return r;
 }
 

@@ -33,6 +33,10 @@ struct runtime_create_opts {
 	bool keep; /* run: do not delete after exit */
 };
 
+/* Every capability name ("CAP_CHOWN" ...), in the kernel's order. */
+extern const char *const runtime_all_caps[];
+extern const size_t runtime_n_caps;
+
 /* Is id a valid container id ([A-Za-z0-9][A-Za-z0-9_.+-]*, at most 1024 chars)? */
 bool runtime_id_valid(const char *id);
 

@@ -44,47 +44,6 @@ int cmd_features(const struct runtime_ctx *ctx, int argc, char **argv, char **en
 {
 	static const char *const ns[] = {"cgroup", "ipc",  "mount", "network",
 					 "pid",	   "time", "user",  "uts"};
-	static const char *const caps[] = {"CAP_CHOWN",
-					   "CAP_DAC_OVERRIDE",
-					   "CAP_DAC_READ_SEARCH",
-					   "CAP_FOWNER",
-					   "CAP_FSETID",
-					   "CAP_KILL",
-					   "CAP_SETGID",
-					   "CAP_SETUID",
-					   "CAP_SETPCAP",
-					   "CAP_LINUX_IMMUTABLE",
-					   "CAP_NET_BIND_SERVICE",
-					   "CAP_NET_BROADCAST",
-					   "CAP_NET_ADMIN",
-					   "CAP_NET_RAW",
-					   "CAP_IPC_LOCK",
-					   "CAP_IPC_OWNER",
-					   "CAP_SYS_MODULE",
-					   "CAP_SYS_RAWIO",
-					   "CAP_SYS_CHROOT",
-					   "CAP_SYS_PTRACE",
-					   "CAP_SYS_PACCT",
-					   "CAP_SYS_ADMIN",
-					   "CAP_SYS_BOOT",
-					   "CAP_SYS_NICE",
-					   "CAP_SYS_RESOURCE",
-					   "CAP_SYS_TIME",
-					   "CAP_SYS_TTY_CONFIG",
-					   "CAP_MKNOD",
-					   "CAP_LEASE",
-					   "CAP_AUDIT_WRITE",
-					   "CAP_AUDIT_CONTROL",
-					   "CAP_SETFCAP",
-					   "CAP_MAC_OVERRIDE",
-					   "CAP_MAC_ADMIN",
-					   "CAP_SYSLOG",
-					   "CAP_WAKE_ALARM",
-					   "CAP_BLOCK_SUSPEND",
-					   "CAP_AUDIT_READ",
-					   "CAP_PERFMON",
-					   "CAP_BPF",
-					   "CAP_CHECKPOINT_RESTORE"};
 	static const char *const mount_options[] = {
 	    "async",	   "atime",	 "bind",	  "defaults",	 "dev",
 	    "diratime",	   "dirsync",	 "exec",	  "lazytime",	 "mand",
@@ -128,8 +87,8 @@ int cmd_features(const struct runtime_ctx *ctx, int argc, char **argv, char **en
 		json_object_array_add(a, json_object_new_string(ns[i]));
 	json_object_object_add(l, "namespaces", a);
 	a = json_object_new_array();
-	for (size_t i = 0; i < ELEMENTSOF(caps); i++)
-		json_object_array_add(a, json_object_new_string(caps[i]));
+	for (size_t i = 0; i < runtime_n_caps; i++)
+		json_object_array_add(a, json_object_new_string(runtime_all_caps[i]));
 	json_object_object_add(l, "capabilities", a);
 	json_add_bool(cg, "v1", true);
 	json_add_bool(cg, "v2", true);
