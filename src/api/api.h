@@ -100,5 +100,12 @@ int api_images_pull(struct api_req *r, const char *from_image);
 int api_images_push(struct api_req *r);
 int api_images_search(struct api_req *r);
 int api_auth(struct api_req *r);
+int api_networks_list(struct api_req *r);
+int api_networks_inspect(struct api_req *r);
+int api_networks_create(struct api_req *r);
+int api_networks_delete(struct api_req *r);
+int api_networks_prune(struct api_req *r);
+int api_networks_connect(struct api_req *r);
+int api_networks_disconnect(struct api_req *r);
 
 #endif

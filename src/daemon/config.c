@@ -24,6 +24,9 @@ void daemon_config_release(struct daemon_config *c)
 	strv_free(c->registry_mirrors);
 	strv_free(c->insecure_registries);
 	free(c->certs_dir);
+	free(c->bridge);
+	free(c->bip);
+	strv_free(c->address_pools);
 	free(c->tls_ca);
 	free(c->tls_cert);
 	free(c->tls_key);
@@ -176,9 +179,32 @@ static int apply_json(struct daemon_config *c, json_object *o, struct seen *seen
 					      json_object_get_int64(s), json_object_get_int64(h));
 				c->default_ulimits = strv_append(c->default_ulimits, x);
 			}
+		} else if (streq(key, "bridge") || streq(key, "bip")) {
+			WANT(json_type_string);
+			set_str(streq(key, "bridge") ? &c->bridge : &c->bip,
+				json_object_get_string(v));
+		} else if (streq(key, "iptables") || streq(key, "ip-forward")) {
+			WANT(json_type_boolean);
+			*(streq(key, "iptables") ? &c->no_iptables : &c->no_ip_forward) =
+			    !json_object_get_boolean(v);
+		} else if (streq(key, "mtu")) {
+			WANT(json_type_int);
+			c->mtu = json_object_get_int(v);
+		} else if (streq(key, "default-address-pools")) {
+			WANT(json_type_array);
+			for (size_t i = 0; i < json_object_array_length(v); i++) {
+				json_object *x = json_object_array_get_idx(v, i), *b, *sz;
+				if (!json_object_object_get_ex(x, "base", &b) ||
+				    !json_object_object_get_ex(x, "size", &sz))
+					return error_setx(err, -EINVAL,
+							  "invalid default-address-pools entry");
+				_cleanup_free_ char *pool =
+				    xasprintf("base=%s,size=%d", json_object_get_string(b),
+					      json_object_get_int(sz));
+				c->address_pools = strv_append(c->address_pools, pool);
+			}
 		}
-		/* Other dockerd keys (registry-mirrors, bip, ...) belong to later features and
-		 * are accepted as dockerd accepts them. */
+		/* Other dockerd keys are accepted as dockerd accepts them. */
 #undef WANT
 	}
 	return 0;
@@ -213,6 +239,12 @@ int daemon_config_load(int argc, char **argv, struct daemon_config *c, struct er
 	    {"tlscacert", required_argument, NULL, 1003},
 	    {"tlscert", required_argument, NULL, 1004},
 	    {"tlskey", required_argument, NULL, 1005},
+	    {"bridge", required_argument, NULL, 'b'},
+	    {"bip", required_argument, NULL, 1010},
+	    {"default-address-pool", required_argument, NULL, 1011},
+	    {"iptables", optional_argument, NULL, 1012},
+	    {"ip-forward", optional_argument, NULL, 1013},
+	    {"mtu", required_argument, NULL, 1014},
 	    {"help", no_argument, NULL, 'h'},
 	    {"version", no_argument, NULL, 'v'},
 	    {NULL, 0, NULL, 0},
@@ -224,7 +256,7 @@ int daemon_config_load(int argc, char **argv, struct daemon_config *c, struct er
 	memset(c, 0, sizeof(*c));
 	c->shutdown_timeout = 15;
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, "H:p:Dl:G:hv", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "H:p:Dl:G:b:hv", opts, NULL)) != -1) {
 		const char *name = NULL;
 		for (const struct option *o = opts; o->name; o++)
 			if (o->val == ch)
@@ -317,6 +349,31 @@ int daemon_config_load(int argc, char **argv, struct daemon_config *c, struct er
 			break;
 		case 1005:
 			set_str(&c->tls_key, optarg);
+			break;
+		case 'b':
+			set_str(&c->bridge, optarg);
+			break;
+		case 1010:
+			set_str(&c->bip, optarg);
+			break;
+		case 1011:
+			c->address_pools = strv_append(c->address_pools, optarg);
+			break;
+		case 1012:
+		case 1013: {
+			bool off = optarg && (streq(optarg, "false") || streq(optarg, "0"));
+			if (optarg && !off && !streq(optarg, "true") && !streq(optarg, "1")) {
+				r = error_setx(err, -EINVAL, "invalid boolean value '%s'", optarg);
+				goto out;
+			}
+			*(ch == 1012 ? &c->no_iptables : &c->no_ip_forward) = off;
+			break;
+		}
+		case 1014:
+			if (safe_atoi(optarg, &c->mtu) < 0 || c->mtu < 0 || c->mtu > 65535) {
+				r = error_setx(err, -EINVAL, "invalid --mtu '%s'", optarg);
+				goto out;
+			}
 			break;
 		case 'I':
 			c->insecure_registries = strv_append(c->insecure_registries, optarg);

@@ -82,6 +82,11 @@ void container_free(struct container *c)
 	free(c->error);
 	if (c->watch_fd >= 0)
 		close(c->watch_fd);
+	if (c->net)
+		json_object_put(c->net);
+	for (size_t i = 0; i < c->n_port_fds; i++)
+		close(c->port_fds[i]);
+	free(c->port_fds);
 	while (c->execs) {
 		struct exec_proc *x = c->execs;
 		c->execs = x->next;
@@ -211,7 +216,7 @@ static char *random_name(struct engine *e)
 	return xasprintf("berth_%" PRId64, now_ns());
 }
 
-static char *random_id(void)
+char *random_id(void)
 {
 	uint8_t b[32];
 	char *s = xmalloc(65);
@@ -224,7 +229,7 @@ static char *random_id(void)
 	return s;
 }
 
-static bool valid_name(const char *n)
+bool valid_name(const char *n)
 {
 	if (!n[0] || !((n[0] >= 'a' && n[0] <= 'z') || (n[0] >= 'A' && n[0] <= 'Z') ||
 		       (n[0] >= '0' && n[0] <= '9')))
@@ -605,9 +610,9 @@ static int check_host_config(json_object *hc, struct error **err)
 		return bad(err,
 			   "Invalid value %" PRId64 ", range for oom score adj is [-1000, 1000]",
 			   get_i(hc, "OomScoreAdj", 0));
-	if (nm && !streq(nm, "") && !streq(nm, "default") && !streq(nm, "bridge") &&
-	    !streq(nm, "none") && !streq(nm, "host"))
-		return error_setx(err, -ENOENT, "network %s not found", nm);
+	/* Network names are checked by the engine (container_net_config). */
+	if (nm && streq(nm, "container:"))
+		return bad(err, "invalid container format container:<name|id>");
 	if (rp && get(rp, "Name") && !rpn)
 		return type_error(err, "RestartPolicy", "Name", get(rp, "Name"), "string");
 	if (rp && get(rp, "MaximumRetryCount") &&
@@ -896,6 +901,12 @@ int engine_container_create(struct engine *e, const char *name, json_object *bod
 		strv_free(all);
 	}
 
+	r = container_net_config(e, c->host_config, get(body, "NetworkingConfig"), &c->net, err);
+	if (r < 0) {
+		pthread_mutex_unlock(&e->lock);
+		container_free(c);
+		return r;
+	}
 	/* The container's directory (0710, CVE-2021-41091) and its overlay dirs. */
 	{
 		_cleanup_free_ char *dir = container_dir(e, c->id);
@@ -984,21 +995,6 @@ char *container_status_text(const struct container *c)
 	}
 }
 
-static json_object *network_settings(const struct container *c)
-{
-	json_object *ns = json_object_new_object();
-	json_add_str(ns, "Bridge", "");
-	json_add_str(ns, "SandboxID", "");
-	json_object_object_add(ns, "Ports", json_object_new_object());
-	json_add_str(ns, "SandboxKey", "");
-	json_add_str(ns, "Gateway", "");
-	json_add_str(ns, "IPAddress", "");
-	json_add_int(ns, "IPPrefixLen", 0);
-	json_add_str(ns, "MacAddress", "");
-	json_object_object_add(ns, "Networks", json_object_new_object());
-	return ns;
-}
-
 int engine_container_inspect(struct engine *e, const char *ref, json_object **ret,
 			     struct error **err)
 {
@@ -1055,7 +1051,7 @@ int engine_container_inspect(struct engine *e, const char *ref, json_object **re
 		json_object_object_add(o, "GraphDriver", gd);
 		json_object_object_add(o, "Mounts", json_object_new_array());
 		json_object_object_add(o, "Config", json_object_get(c->config));
-		json_object_object_add(o, "NetworkSettings", network_settings(c));
+		json_object_object_add(o, "NetworkSettings", container_net_settings(e, c));
 	}
 	pthread_mutex_unlock(&e->lock);
 	*ret = o;
@@ -1107,7 +1103,15 @@ static bool container_matches(struct engine *e, struct container *c, json_object
 	_cleanup_strv_free_ char **status = filter_values(filters, "status");
 	_cleanup_strv_free_ char **exited = filter_values(filters, "exited");
 	_cleanup_strv_free_ char **anc = filter_values(filters, "ancestor");
+	_cleanup_strv_free_ char **nets = filter_values(filters, "network");
 	(void)known;
+	if (nets) {
+		bool ok = false;
+		for (char **p = nets; *p; p++)
+			ok |= container_net_on(e, c, *p);
+		if (!ok)
+			return false;
+	}
 	if (ids) {
 		bool ok = false;
 		for (char **p = ids; *p; p++)
@@ -1181,7 +1185,7 @@ static json_object *container_summary(struct container *c)
 	}
 	json_add_str(o, "Command", cmd);
 	json_add_int(o, "Created", c->created_ns / 1000000000LL);
-	json_object_object_add(o, "Ports", json_object_new_array());
+	json_object_object_add(o, "Ports", container_net_list_ports(c));
 	json_object_object_add(o, "Labels", json_object_get(get(c->config, "Labels")));
 	json_add_str(o, "State", cstatus_name(c->status));
 	json_add_str(o, "Status", status);
@@ -1189,11 +1193,7 @@ static json_object *container_summary(struct container *c)
 		     get_s(c->host_config, "NetworkMode") ? get_s(c->host_config, "NetworkMode")
 							  : "bridge");
 	json_object_object_add(o, "HostConfig", hc);
-	{
-		json_object *ns = json_object_new_object();
-		json_object_object_add(ns, "Networks", json_object_new_object());
-		json_object_object_add(o, "NetworkSettings", ns);
-	}
+	json_object_object_add(o, "NetworkSettings", container_net_list_settings(c));
 	json_object_object_add(o, "Mounts", json_object_new_array());
 	return o;
 }
@@ -1335,6 +1335,7 @@ int engine_container_rename(struct engine *e, const char *ref, const char *name,
 		json_add_str(attrs, "oldName", old);
 		event_emit_locked(e, "container", "rename", c->id, attrs);
 	}
+	container_net_renamed(e, c, old + 1);
 out:
 	pthread_mutex_unlock(&e->lock);
 	return r;

@@ -51,6 +51,13 @@ struct daemon_config {
 	bool tls;
 	bool tls_verify;
 	char *tls_ca, *tls_cert, *tls_key;
+	/* networks (DESIGN §7) */
+	char *bridge; /* -b/--bridge: the default bridge's interface; "none": no default bridge */
+	char *bip;    /* --bip: the default bridge's address, "172.26.0.1/16" */
+	char **address_pools; /* default-address-pools: "base=10.10.0.0/16,size=24" */
+	bool no_iptables;     /* --iptables=false: no NAT rules */
+	bool no_ip_forward;   /* --ip-forward=false */
+	int mtu;	      /* --mtu, 0: the kernel's */
 };
 
 /* Parse dockerd-style flags, then daemon.json (flags win; a key given both ways is an
@@ -164,6 +171,21 @@ int engine_events(struct engine *e, int64_t since_ns, int64_t until_ns, json_obj
 
 /* ---- images (thin layer over the image store, adding container awareness) --- */
 struct image_store *engine_images(struct engine *e);
+
+/* Networks (network.c). */
+int engine_network_list(struct engine *e, json_object *filters, json_object **ret,
+			struct error **err);
+int engine_network_inspect(struct engine *e, const char *ref, json_object **ret,
+			   struct error **err);
+int engine_network_create(struct engine *e, json_object *body, json_object **ret,
+			  struct error **err);
+int engine_network_remove(struct engine *e, const char *ref, struct error **err);
+int engine_network_prune(struct engine *e, json_object *filters, json_object **ret,
+			 struct error **err);
+int engine_network_connect(struct engine *e, const char *ref, json_object *body,
+			   struct error **err);
+int engine_network_disconnect(struct engine *e, const char *ref, json_object *body,
+			      struct error **err);
 /* The registry settings from daemon.json / flags (struct registry_config). */
 const struct registry_config *engine_registry_config(struct engine *e);
 /* Emit an image event (pull, load, tag, untag, delete, import, save). */

@@ -117,10 +117,14 @@ int engine_open(const struct daemon_config *cfg, struct engine **ret, struct err
 	r = store_load_all(e, err);
 	if (r < 0)
 		goto fail;
+	r = network_init(e, err);
+	if (r < 0)
+		goto fail;
 	r = monitor_start(e, err);
 	if (r < 0)
 		goto fail;
 	lifecycle_reconcile(e);
+	network_restore(e);
 	*ret = e;
 	return 0;
 fail:
@@ -143,6 +147,7 @@ void engine_close(struct engine *e)
 		(void)!write(e->monitor_wake[1], "x", 1);
 		pthread_join(e->monitor, NULL);
 	}
+	network_shutdown(e);
 	while (e->containers) {
 		struct container *c = e->containers;
 		e->containers = c->next;

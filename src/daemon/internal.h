@@ -7,6 +7,7 @@
 
 #include "daemon.h"
 #include "image/image.h"
+#include "network/network.h"
 #include "registry/registry.h"
 #include "runtime/runtime.h"
 
@@ -57,6 +58,13 @@ struct container {
 	int attached;	    /* of those, connected to the shim */
 	bool tty;
 	struct exec_proc *execs;
+	/* Networks (network.c): {"Networks":{name: EndpointSettings}, "Ports": {...},
+	 * "DNSUpstreams": [...], "SandboxID"}, persisted; port_fds hold the published host
+	 * ports while it runs. */
+	json_object *net;
+	int *port_fds;
+	size_t n_port_fds;
+	bool dns_listening;
 
 	struct container *next;
 };
@@ -75,6 +83,8 @@ struct exec_proc {
 };
 
 #define EVENT_RING 1024
+
+struct network;
 
 struct engine {
 	const struct daemon_config *cfg;
@@ -97,6 +107,11 @@ struct engine {
 	uint64_t event_seq;		/* total emitted */
 	int64_t start_ns;
 	char *daemon_id;
+	/* networks (network.c) */
+	struct network *networks;
+	struct net_dns *dns;
+	char *nat_applied; /* the last ruleset given to nft */
+	bool ip_forward_done;
 	/* exit codes of recently removed containers, for waiters on "removed" */
 	struct {
 		char id[65];
@@ -171,6 +186,36 @@ struct shim_pump {
 void *shim_stdin_pump(void *arg);
 /* The shim's output frames to out_fd (stdcopy frames, or raw for a TTY) until it exits. */
 int shim_relay_frames(int shim_fd, int out_fd, bool tty, bool want_out, bool want_err);
+
+/* A random 64-hex id; a valid container or network name. */
+char *random_id(void);
+bool valid_name(const char *n);
+
+/* Networks (network.c). With the lock held unless said otherwise. */
+/* Load the networks and make the predefined ones; after the containers are loaded. */
+int network_init(struct engine *e, struct error **err);
+/* After lifecycle_reconcile: ports, DNS and NAT of the running containers; sweep. */
+void network_restore(struct engine *e);
+void network_shutdown(struct engine *e);
+/* Container create: the networks of HostConfig.NetworkMode and NetworkingConfig; a new
+ * reference in *ret ({"Networks":{...}}). */
+int container_net_config(struct engine *e, json_object *hc, json_object *netcfg, json_object **ret,
+			 struct error **err);
+/* Start, before the rootfs: addresses, MACs, host ports. */
+int container_net_prepare(struct engine *e, struct container *c, struct error **err);
+/* Start, without the lock (c->starting holds it still): hosts, resolv.conf, hostname. */
+int container_net_etc_files(struct engine *e, struct container *c, struct error **err);
+/* Start, after create, without the lock: the interfaces in the namespace of pid, DNS, NAT. */
+int container_net_attach(struct engine *e, struct container *c, pid_t pid, struct error **err);
+/* Exit or a failed start: everything container_net_prepare/attach made goes. */
+void container_net_release(struct engine *e, struct container *c);
+/* Inspect's NetworkSettings and the list's Ports/NetworkSettings. */
+json_object *container_net_settings(struct engine *e, struct container *c);
+json_object *container_net_list_ports(struct container *c);
+json_object *container_net_list_settings(struct container *c);
+bool container_net_on(struct engine *e, struct container *c, const char *network_ref);
+/* The name changed: its DNS records follow. */
+void container_net_renamed(struct engine *e, struct container *c, const char *old_name);
 
 /* Time helpers. */
 int64_t now_ns(void);

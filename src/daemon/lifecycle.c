@@ -150,39 +150,6 @@ static char *shim_sock(struct engine *e, const char *id)
 	return xasprintf("%s/shim.sock", run);
 }
 
-/* ---- files of a container: hostname, hosts, resolv.conf ---------------------- */
-
-static int write_etc_files(struct engine *e, struct container *c, struct error **err)
-{
-	_cleanup_free_ char *dir = container_dir(e, c->id);
-	_cleanup_free_ char *hn = xasprintf("%s/hostname", dir);
-	_cleanup_free_ char *hs = xasprintf("%s/hosts", dir);
-	_cleanup_free_ char *rc = xasprintf("%s/resolv.conf", dir);
-	const char *host = get_s(c->config, "Hostname");
-	_cleanup_free_ char *hline = xasprintf("%s\n", host ? host : "");
-	_cleanup_free_ char *hosts =
-	    xasprintf("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
-		      "fe00::\tip6-localnet\nff00::\tip6-mcastprefix\nff02::1\tip6-allnodes\n"
-		      "ff02::2\tip6-allrouters\n");
-	_cleanup_free_ char *resolv = NULL;
-	int r;
-
-	/* These are made again at every start: no fsync on the start path. */
-	if (access(rc, F_OK) != 0) {
-		if (read_file_at(AT_FDCWD, "/etc/resolv.conf", 1 << 20, &resolv, NULL) < 0)
-			resolv = xstrdup("");
-		r = write_file_replace(rc, resolv, strlen(resolv), 0644);
-		if (r < 0)
-			return error_set(err, r, "write resolv.conf");
-	}
-	r = write_file_replace(hn, hline, strlen(hline), 0644);
-	if (r >= 0 && access(hs, F_OK) != 0)
-		r = write_file_replace(hs, hosts, strlen(hosts), 0644);
-	if (r < 0)
-		return error_set(err, r, "write hosts files");
-	return 0;
-}
-
 static bool is_mounted(const char *path)
 {
 	struct stat a, b;
@@ -310,12 +277,15 @@ static int start_locked_released(struct engine *e, const char *id, struct error 
 			logpath = NULL;
 		}
 	}
+	/* Addresses and host ports now, under the lock; the interfaces after create. */
+	if (r >= 0)
+		r = container_net_prepare(e, c, err);
 	pthread_mutex_unlock(&e->lock);
 
 	if (r >= 0)
 		r = mount_rootfs(e, c, &rootfs, err);
 	if (r >= 0)
-		r = write_etc_files(e, c, err);
+		r = container_net_etc_files(e, c, err);
 	if (r >= 0) {
 		pthread_mutex_lock(&e->lock);
 		r = spec_build(e, c, rootfs, &spec, err);
@@ -387,9 +357,13 @@ static int start_locked_released(struct engine *e, const char *id, struct error 
 			if (pthread_cond_timedwait(&e->cond, &e->lock, &until) == ETIMEDOUT)
 				break;
 		pthread_mutex_unlock(&e->lock);
+		/* The container exists, its process waits for START: its network now. */
+		r = container_net_attach(e, c, 0, err);
 		/* The exit watch first: a process that exits at once must not be missed. */
-		wait_fd = shim_connect(sock, "WAIT\n", NULL);
-		r = shim_request(sock, "START\n", reply, sizeof(reply), err);
+		if (r >= 0)
+			wait_fd = shim_connect(sock, "WAIT\n", NULL);
+		if (r >= 0)
+			r = shim_request(sock, "START\n", reply, sizeof(reply), err);
 		if (r >= 0 && !startswith(reply, "OK "))
 			r = error_setx(err, -EINVAL, "%s",
 				       startswith(reply, "ERR ") ? reply + 4 : reply);
@@ -403,6 +377,7 @@ static int start_locked_released(struct engine *e, const char *id, struct error 
 			(void)runtime_delete(&e->rt, c->id, true, &e2);
 		}
 		container_unmount(e, c);
+		container_net_release(e, c);
 		free(c->error);
 		c->error = xstrdup(*err ? (*err)->msg : "start failed");
 		/* Docker: 127 for a missing executable, 126 when it cannot run, else 128. */
@@ -1230,6 +1205,7 @@ static void handle_exit_locked(struct engine *e, struct container *c, int code, 
 	c->shim_pid = 0;
 	c->exit_gen++;
 	container_unmount(e, c);
+	container_net_release(e, c);
 	{
 		json_object *attrs = json_object_new_object();
 		char num[16];

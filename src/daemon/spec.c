@@ -724,6 +724,15 @@ int spec_build(struct engine *e, struct container *c, const char *rootfs, json_o
 				continue;
 			n = json_object_new_object();
 			json_add_str(n, "type", types[i]);
+			if (streq(types[i], "network") && netmode &&
+			    startswith(netmode, "container:")) {
+				struct container *o = container_find(e, netmode + 10);
+				if (o && o->pid > 0) {
+					_cleanup_free_ char *p =
+					    xasprintf("/proc/%d/ns/net", (int)o->pid);
+					json_add_str(n, "path", p);
+				}
+			}
 			json_object_array_add(ns, n);
 		}
 		json_object_object_add(lx, "namespaces", ns);

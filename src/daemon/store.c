@@ -53,6 +53,8 @@ static json_object *container_doc(const struct container *c)
 	json_add_int(o, "RestartCount", c->restart_count);
 	json_add_bool(o, "ManuallyStopped", c->manually_stopped);
 	json_add_bool(o, "Tty", c->tty);
+	if (c->net)
+		json_object_object_add(o, "Net", json_object_get(c->net));
 	return o;
 }
 
@@ -142,6 +144,9 @@ int store_load_all(struct engine *e, struct error **err)
 			c->config = json_object_get(v);
 		if (json_object_object_get_ex(doc, "HostConfig", &v))
 			c->host_config = json_object_get(v);
+		if (json_object_object_get_ex(doc, "Net", &v) &&
+		    json_object_is_type(v, json_type_object))
+			c->net = json_object_get(v);
 		if (json_object_object_get_ex(doc, "Args", &v))
 			for (size_t i = 0; i < json_object_array_length(v); i++)
 				c->args = strv_append(

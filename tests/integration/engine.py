@@ -40,7 +40,7 @@ def busybox_tar(cache=None):
 
 
 class Berthd:
-    def __init__(self, tmpdir, extra_args=()):
+    def __init__(self, tmpdir, extra_args=(), netns=None):
         self.tmp = Path(tmpdir)
         self.data = self.tmp / "data"
         self.run_dir = self.tmp / "run"
@@ -50,6 +50,13 @@ class Berthd:
         self.docker_config = self.tmp / "docker-config"
         self.docker_config.mkdir(parents=True, exist_ok=True)
         self.extra_args = list(extra_args)
+        # netns: the name of a namespace under /run/netns (made by the test) that stands in
+        # for the host: bridges, veths, NAT and published ports live there. Without one
+        # the daemon runs in the host's namespace with no default bridge (--bridge none):
+        # the default mode is then an isolated namespace with lo only.
+        self.netns = netns
+        if netns is None and not any(a.startswith("--bridge") or a == "-b" for a in self.extra_args):
+            self.extra_args += ["--bridge", "none"]
         self.proc = None
         self.seen_ids = set()  # tests may add ids of containers they made
 
@@ -57,6 +64,8 @@ class Berthd:
     def start(self, timeout=10):
         args = [str(BUILD / "berthd"), "--data-root", str(self.data), "--exec-root",
                 str(self.run_dir), "-H", self.host] + self.extra_args
+        if self.netns:
+            args = ["nsenter", f"--net=/run/netns/{self.netns}"] + args
         self.logf = open(self.log, "ab")
         self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=self.logf,
                                      stderr=subprocess.STDOUT, start_new_session=True)
