@@ -140,6 +140,13 @@ static int not_found(struct error **err, const char *ref)
 	return error_setx(err, -ENOENT, "network %s not found", ref);
 }
 
+/* At container create: 400, not 404, or the docker CLI takes it for a missing image and
+ * tries to pull one. */
+static int not_found_create(struct error **err, const char *ref)
+{
+	return error_setx(err, -EINVAL, "network %s not found", ref);
+}
+
 /* ---- persistence -------------------------------------------------------------- */
 
 static json_object *network_doc(const struct network *n)
@@ -232,7 +239,8 @@ static struct network *network_from_doc(json_object *doc)
 	if ((s = get_s(doc, "Subnet")) && net_prefix_parse(s, &n->subnet) >= 0) {
 		n->subnet = net_prefix_canonical(&n->subnet);
 		n->has_subnet = true;
-		if (!get_s(doc, "Gateway") || net_addr_parse(get_s(doc, "Gateway"), &n->gateway) < 0)
+		if (!get_s(doc, "Gateway") ||
+		    net_addr_parse(get_s(doc, "Gateway"), &n->gateway) < 0)
 			n->gateway = net_prefix_nth(&n->subnet, 1);
 	}
 	if ((s = get_s(doc, "IPRange")) && net_prefix_parse(s, &n->range) >= 0) {
@@ -262,7 +270,8 @@ static int parse_pool(const char *s, struct net_pool *ret)
 	_cleanup_free_ char *copy = xstrdup(s);
 	bool has_base = false;
 	int size = -1;
-	for (char *save = NULL, *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+	for (char *save = NULL, *t = strtok_r(copy, ",", &save); t;
+	     t = strtok_r(NULL, ",", &save)) {
 		if (startswith(t, "base=")) {
 			if (net_prefix_parse(t + 5, &ret->base) < 0)
 				return -EINVAL;
@@ -382,7 +391,8 @@ static void nat_sync(struct engine *e)
 	for (struct network *n = e->networks; n; n = n->next) {
 		if (!is_bridge(n) || !n->up)
 			continue;
-		const char *mq = get_s(n->options, "com.docker.network.bridge.enable_ip_masquerade");
+		const char *mq =
+		    get_s(n->options, "com.docker.network.bridge.enable_ip_masquerade");
 		nets = xrealloc(nets, (n_nets + 1) * sizeof(*nets));
 		nets[n_nets++] = (struct net_nat_network){
 		    .bridge = n->bridge,
@@ -400,8 +410,8 @@ static void nat_sync(struct engine *e)
 			struct net_nat_port np = {0};
 			const char *proto = get_s(p, "Proto");
 			np.proto = proto && streq(proto, "udp") ? IPPROTO_UDP : IPPROTO_TCP;
-			if (net_addr_parse(get_s(p, "HostIp") ? get_s(p, "HostIp") : "", &np.host_ip) <
-				0 ||
+			if (net_addr_parse(get_s(p, "HostIp") ? get_s(p, "HostIp") : "",
+					   &np.host_ip) < 0 ||
 			    net_addr_parse(get_s(p, "ContainerIp") ? get_s(p, "ContainerIp") : "",
 					   &np.container_ip) < 0)
 				continue;
@@ -603,10 +613,9 @@ static json_object *endpoint_new(struct network *n, json_object *given)
 	json_object_object_add(ep, "IPAMConfig",
 			       (v = get(given, "IPAMConfig")) ? json_object_get(v) : NULL);
 	json_object_object_add(ep, "Links", (v = get(given, "Links")) ? json_object_get(v) : NULL);
-	json_object_object_add(ep, "Aliases",
-			       (v = get(given, "Aliases")) && json_object_array_length(v)
-				   ? json_object_get(v)
-				   : NULL);
+	json_object_object_add(
+	    ep, "Aliases",
+	    (v = get(given, "Aliases")) && json_object_array_length(v) ? json_object_get(v) : NULL);
 	json_add_str(ep, "MacAddress", "");
 	json_object_object_add(ep, "DriverOpts",
 			       (v = get(given, "DriverOpts")) ? json_object_get(v) : NULL);
@@ -629,8 +638,7 @@ static int parse_mac(const char *s, uint8_t mac[6])
 {
 	unsigned v[6];
 	char tail;
-	if (sscanf(s, "%x:%x:%x:%x:%x:%x%c", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &tail) !=
-	    6)
+	if (sscanf(s, "%x:%x:%x:%x:%x:%x%c", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &tail) != 6)
 		return -EINVAL;
 	for (int i = 0; i < 6; i++) {
 		if (v[i] > 255)
@@ -663,15 +671,16 @@ static int endpoint_check(struct network *n, json_object *given, struct error **
 	}
 	if (!isempty(mac) && parse_mac(mac, m) < 0)
 		return error_setx(err, -EINVAL, "invalid MAC address: %s", mac);
-	if (get(given, "Aliases") && !is_user(n))
+	if (get(given, "Aliases") && json_object_array_length(get(given, "Aliases")) > 0 &&
+	    !is_user(n))
 		return error_setx(err, -EINVAL,
 				  "network-scoped alias is supported only for containers in "
 				  "user defined networks");
 	return 0;
 }
 
-int container_net_config(struct engine *e, json_object *hc, json_object *netcfg,
-			 json_object **ret, struct error **err)
+int container_net_config(struct engine *e, json_object *hc, json_object *netcfg, json_object **ret,
+			 struct error **err)
 {
 	const char *mode = get_s(hc, "NetworkMode");
 	json_object *eps = get(netcfg, "EndpointsConfig");
@@ -695,7 +704,7 @@ int container_net_config(struct engine *e, json_object *hc, json_object *netcfg,
 	}
 	first = network_resolve(e, mode);
 	if (!first)
-		return not_found(err, mode);
+		return not_found_create(err, mode);
 	if (eps && !json_object_is_type(eps, json_type_object))
 		return error_setx(err, -EINVAL, "invalid EndpointsConfig");
 	{
@@ -719,14 +728,15 @@ int container_net_config(struct engine *e, json_object *hc, json_object *netcfg,
 		{
 			struct network *n = network_resolve(e, k);
 			if (!n)
-				return not_found(err, k);
+				return not_found_create(err, k);
 			if (n == first)
 				continue;
 			if (!is_bridge(n) || !is_bridge(first))
-				return error_setx(err, -EINVAL,
-						  "Container cannot be connected to network endpoints: "
-						  "%s",
-						  k);
+				return error_setx(
+				    err, -EINVAL,
+				    "Container cannot be connected to network endpoints: "
+				    "%s",
+				    k);
 			r = endpoint_check(n, v, err);
 			if (r < 0)
 				return r;
@@ -756,8 +766,8 @@ static void pick_ifname(json_object *nets, char buf[IFNAMSIZ])
 }
 
 /* Give one endpoint its address, MAC, interface names and id. */
-static int endpoint_alloc(struct engine *e, struct container *c, struct network *n,
-			  json_object *ep, struct error **err)
+static int endpoint_alloc(struct engine *e, struct container *c, struct network *n, json_object *ep,
+			  struct error **err)
 {
 	const char *want = get_s(get(ep, "IPAMConfig"), "IPv4Address");
 	char buf[NET_PREFIX_STRLEN], ifname[IFNAMSIZ], hostif[IFNAMSIZ];
@@ -789,8 +799,8 @@ static int endpoint_alloc(struct engine *e, struct container *c, struct network 
 	}
 	if (!get_s(ep, "BerthMac") || parse_mac(get_s(ep, "BerthMac"), mac) < 0)
 		net_mac_from_addr(a, mac);
-	snprintf(buf, sizeof(buf), "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2],
-		 mac[3], mac[4], mac[5]);
+	snprintf(buf, sizeof(buf), "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3],
+		 mac[4], mac[5]);
 	json_add_str(ep, "MacAddress", buf);
 	json_add_str(ep, "IPAddress", net_addr_to_string(a, buf));
 	json_add_int(ep, "IPPrefixLen", n->subnet.len);
@@ -818,12 +828,12 @@ static int endpoint_alloc(struct engine *e, struct container *c, struct network 
 }
 
 /* Undo endpoint_alloc (and the interface, when there is one). */
-static void endpoint_free(struct engine *e, struct container *c, struct network *n,
-			  json_object *ep)
+static void endpoint_free(struct engine *e, struct container *c, struct network *n, json_object *ep)
 {
 	struct in_addr a;
 	(void)c;
-	if (n && n->ipam && get_s(ep, "IPAddress") && net_addr_parse(get_s(ep, "IPAddress"), &a) >= 0) {
+	if (n && n->ipam && get_s(ep, "IPAddress") &&
+	    net_addr_parse(get_s(ep, "IPAddress"), &a) >= 0) {
 		(void)net_ipam_release(n->ipam, a);
 		if (e->dns && n)
 			net_dns_remove_records(e->dns, n->id, a);
@@ -881,11 +891,12 @@ static int reserve_port(struct container *c, int proto, struct in_addr hip, uint
 	}
 	if (fd < 0) {
 		if (lo == hi || lo == 0)
-			return error_setx(err, -EPERM,
-					  "driver failed programming external connectivity on "
-					  "endpoint %s (%s): Bind for %s:%u failed: port is already "
-					  "allocated",
-					  c->name + 1, c->id, net_addr_to_string(hip, ipbuf), lo);
+			return error_setx(
+			    err, -EPERM,
+			    "driver failed programming external connectivity on "
+			    "endpoint %s (%s): Bind for %s:%u failed: port is already "
+			    "allocated",
+			    c->name + 1, c->id, net_addr_to_string(hip, ipbuf), lo);
 		return error_setx(err, -EPERM,
 				  "driver failed programming external connectivity on endpoint "
 				  "%s (%s): all ports are allocated",
@@ -1040,10 +1051,11 @@ int container_net_prepare(struct engine *e, struct container *c, struct error **
 	if (mode && startswith(mode, "container:")) {
 		struct container *o = container_find(e, mode + 10);
 		if (!o || (o->status != C_RUNNING && o->status != C_PAUSED))
-			return error_setx(err, -EINVAL,
-					  "cannot join network namespace of a non running container: "
-					  "%s",
-					  o ? o->id : mode + 10);
+			return error_setx(
+			    err, -EINVAL,
+			    "cannot join network namespace of a non running container: "
+			    "%s",
+			    o ? o->id : mode + 10);
 		return 0;
 	}
 	if (!c->net) {
@@ -1110,11 +1122,49 @@ static bool on_user_network(struct engine *e, struct container *c)
 static char **strv_of(json_object *a)
 {
 	char **l = NULL;
-	for (size_t i = 0; a && json_object_is_type(a, json_type_array) &&
-			   i < json_object_array_length(a);
-	     i++)
+	for (size_t i = 0;
+	     a && json_object_is_type(a, json_type_array) && i < json_object_array_length(a); i++)
 		l = strv_append(l, json_object_get_string(json_object_array_get_idx(a, i)));
 	return l;
+}
+
+/* The container's resolv.conf from the host's and its --dns options. */
+static int resolv_for(struct container *c, bool internal_dns, char **ret, char ***ret_upstreams)
+{
+	_cleanup_free_ char *host_resolv = NULL;
+	_cleanup_strv_free_ char **dns = strv_of(get(c->host_config, "Dns"));
+	_cleanup_strv_free_ char **search = strv_of(get(c->host_config, "DnsSearch"));
+	_cleanup_strv_free_ char **opts = strv_of(get(c->host_config, "DnsOptions"));
+	if (read_file_at(AT_FDCWD, "/etc/resolv.conf", 1 << 20, &host_resolv, NULL) < 0)
+		host_resolv = xstrdup("");
+	struct net_resolv_config rc = {
+	    .host_resolv = host_resolv,
+	    .host_path = "/etc/resolv.conf",
+	    .internal_dns = internal_dns,
+	    .dns = dns,
+	    .dns_search = search,
+	    .dns_options = opts,
+	};
+	return net_resolv_build(&rc, ret, ret_upstreams);
+}
+
+/* Rewrite a file a running container has bind-mounted: in place, not by rename. */
+static int rewrite_in_place(const char *path, const char *data)
+{
+	_cleanup_close_ int fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC | O_NOFOLLOW);
+	size_t len = strlen(data);
+	if (fd < 0)
+		return -errno;
+	while (len > 0) {
+		ssize_t n = write(fd, data, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return n < 0 ? -errno : -EIO;
+		data += n;
+		len -= (size_t)n;
+	}
+	return 0;
 }
 
 int container_net_etc_files(struct engine *e, struct container *c, struct error **err)
@@ -1123,9 +1173,8 @@ int container_net_etc_files(struct engine *e, struct container *c, struct error 
 	_cleanup_free_ char *hn = xasprintf("%s/hostname", dir);
 	_cleanup_free_ char *hs = xasprintf("%s/hosts", dir);
 	_cleanup_free_ char *rc = xasprintf("%s/resolv.conf", dir);
-	_cleanup_free_ char *host_resolv = NULL, *hosts = NULL, *resolv = NULL;
-	_cleanup_strv_free_ char **extra = NULL, **dns = NULL, **search = NULL, **opts = NULL;
-	_cleanup_strv_free_ char **upstreams = NULL;
+	_cleanup_free_ char *hosts = NULL, *resolv = NULL;
+	_cleanup_strv_free_ char **extra = NULL, **upstreams = NULL;
 	const char *mode = get_s(c->host_config, "NetworkMode");
 	const char *host = get_s(c->config, "Hostname");
 	char gwbuf[INET_ADDRSTRLEN] = "";
@@ -1146,11 +1195,6 @@ int container_net_etc_files(struct engine *e, struct container *c, struct error 
 	pthread_mutex_unlock(&e->lock);
 
 	extra = strv_of(get(c->host_config, "ExtraHosts"));
-	dns = strv_of(get(c->host_config, "Dns"));
-	search = strv_of(get(c->host_config, "DnsSearch"));
-	opts = strv_of(get(c->host_config, "DnsOptions"));
-	if (read_file_at(AT_FDCWD, "/etc/resolv.conf", 1 << 20, &host_resolv, NULL) < 0)
-		host_resolv = xstrdup("");
 
 	if (hostmode) {
 		char name[HOST_NAME_MAX + 1] = "";
@@ -1169,7 +1213,8 @@ int container_net_etc_files(struct engine *e, struct container *c, struct error 
 			free(hosts);
 			hosts = more;
 		}
-		resolv = xstrdup(host_resolv);
+		if (read_file_at(AT_FDCWD, "/etc/resolv.conf", 1 << 20, &resolv, NULL) < 0)
+			resolv = xstrdup("");
 	} else {
 		struct net_hosts_config hc = {
 		    .hostname = host ? host : "",
@@ -1179,20 +1224,11 @@ int container_net_etc_files(struct engine *e, struct container *c, struct error 
 		    .host_gateway = gwbuf[0] ? gwbuf : NULL,
 		    .ipv6 = true,
 		};
-		struct net_resolv_config rc_ = {
-		    .host_resolv = host_resolv,
-		    .host_path = "/etc/resolv.conf",
-		    .internal_dns = internal_dns,
-		    .dns = dns,
-		    .dns_search = search,
-		    .dns_options = opts,
-		};
 		hline = xasprintf("%s\n", host ? host : "");
 		r = net_hosts_build(&hc, &hosts);
 		if (r < 0)
-			return error_setx(err, -EINVAL, "invalid extra host in %s",
-					  c->name + 1);
-		r = net_resolv_build(&rc_, &resolv, &upstreams);
+			return error_setx(err, -EINVAL, "invalid extra host in %s", c->name + 1);
+		r = resolv_for(c, internal_dns, &resolv, &upstreams);
 		if (r < 0)
 			return error_set(err, r, "resolv.conf");
 	}
@@ -1234,7 +1270,8 @@ static void dns_records(struct engine *e, struct network *n, json_object *ep)
 {
 	struct in_addr a;
 	json_object *names = get(ep, "DNSNames");
-	if (!e->dns || !is_user(n) || net_addr_parse(get_s(ep, "IPAddress") ? get_s(ep, "IPAddress") : "", &a) < 0)
+	if (!e->dns || !is_user(n) ||
+	    net_addr_parse(get_s(ep, "IPAddress") ? get_s(ep, "IPAddress") : "", &a) < 0)
 		return;
 	for (size_t i = 0; names && i < json_object_array_length(names); i++)
 		net_dns_add_record(e->dns, n->id,
@@ -1359,8 +1396,8 @@ int container_net_attach(struct engine *e, struct container *c, pid_t pid, struc
 	}
 	for (size_t i = 0; i < n_todo; i++) {
 		if (r >= 0)
-			r = endpoint_plumb(e, todo[i].bridge, todo[i].ep, nsfd, todo[i].default_route,
-					   todo[i].mtu, err);
+			r = endpoint_plumb(e, todo[i].bridge, todo[i].ep, nsfd,
+					   todo[i].default_route, todo[i].mtu, err);
 		free(todo[i].bridge);
 		json_object_put(todo[i].ep);
 	}
@@ -1392,7 +1429,8 @@ void container_net_release(struct engine *e, struct container *c)
 	}
 	close_ports(c);
 	if (c->net) {
-		bool published = get(c->net, "PortMap") && json_object_array_length(get(c->net, "PortMap"));
+		bool published =
+		    get(c->net, "PortMap") && json_object_array_length(get(c->net, "PortMap"));
 		json_object_object_del(c->net, "PortMap");
 		json_object_object_del(c->net, "Ports");
 		json_object_object_del(c->net, "SandboxID");
@@ -1427,11 +1465,11 @@ json_object *container_net_settings(struct engine *e, struct container *c)
 	json_add_bool(ns, "HairpinMode", false);
 	json_add_str(ns, "LinkLocalIPv6Address", "");
 	json_add_int(ns, "LinkLocalIPv6PrefixLen", 0);
-	json_object_object_add(ns, "Ports", ports && up ? json_object_get(ports)
-						       : json_object_new_object());
+	json_object_object_add(ns, "Ports",
+			       ports && up ? json_object_get(ports) : json_object_new_object());
 	{
-		_cleanup_free_ char *key = up && c->pid > 0 ? xasprintf("/proc/%d/ns/net", (int)c->pid)
-							    : NULL;
+		_cleanup_free_ char *key =
+		    up && c->pid > 0 ? xasprintf("/proc/%d/ns/net", (int)c->pid) : NULL;
 		const char *mode = get_s(c->host_config, "NetworkMode");
 		json_add_str(ns, "SandboxKey", key && !(mode && streq(mode, "host")) ? key : "");
 	}
@@ -1518,7 +1556,8 @@ bool container_net_on(struct engine *e, struct container *c, const char *ref)
 		return false;
 	json_object_object_foreach(nets, k, ep)
 	{
-		if (streq(k, ref) || (n && streq(get_s(ep, "NetworkID") ? get_s(ep, "NetworkID") : "", n->id)))
+		if (streq(k, ref) ||
+		    (n && streq(get_s(ep, "NetworkID") ? get_s(ep, "NetworkID") : "", n->id)))
 			return true;
 	}
 	return false;
@@ -1541,7 +1580,8 @@ void container_net_renamed(struct engine *e, struct container *c, const char *ol
 							  json_object_new_string(c->name + 1));
 		if (n && e->dns && running(c)) {
 			struct in_addr a;
-			if (net_addr_parse(get_s(ep, "IPAddress") ? get_s(ep, "IPAddress") : "", &a) >= 0) {
+			if (net_addr_parse(get_s(ep, "IPAddress") ? get_s(ep, "IPAddress") : "",
+					   &a) >= 0) {
 				net_dns_remove_records(e->dns, n->id, a);
 				dns_records(e, n, ep);
 			}
@@ -1572,7 +1612,8 @@ void network_restore(struct engine *e)
 			json_object_object_foreach(nets, k, ep)
 			{
 				(void)k;
-				if (streq(get_s(ep, "NetworkID") ? get_s(ep, "NetworkID") : "", n->id) &&
+				if (streq(get_s(ep, "NetworkID") ? get_s(ep, "NetworkID") : "",
+					  n->id) &&
 				    get_s(ep, "BerthHostIf"))
 					keep = strv_append(keep, get_s(ep, "BerthHostIf"));
 			}
@@ -1594,7 +1635,8 @@ void network_restore(struct engine *e)
 			const char *proto = get_s(m, "Proto");
 			int hp = json_object_get_int(get(m, "HostPort"));
 			(void)net_addr_parse(get_s(m, "HostIp") ? get_s(m, "HostIp") : "", &hip);
-			if (reserve_port(c, proto && streq(proto, "udp") ? IPPROTO_UDP : IPPROTO_TCP,
+			if (reserve_port(c,
+					 proto && streq(proto, "udp") ? IPPROTO_UDP : IPPROTO_TCP,
 					 hip, (uint16_t)hp, (uint16_t)hp, &got, &err) < 0) {
 				log_warn("warning: %s: %s", c->name + 1, err ? err->msg : "port");
 				error_free(err);
@@ -1675,11 +1717,14 @@ static json_object *network_json(struct engine *e, struct network *n, bool with_
 				continue;
 			json_object *x = json_object_new_object();
 			json_add_str(x, "Name", c->name + 1);
-			json_add_str(x, "EndpointID", get_s(ep, "EndpointID") ? get_s(ep, "EndpointID") : "");
-			json_add_str(x, "MacAddress", get_s(ep, "MacAddress") ? get_s(ep, "MacAddress") : "");
+			json_add_str(x, "EndpointID",
+				     get_s(ep, "EndpointID") ? get_s(ep, "EndpointID") : "");
+			json_add_str(x, "MacAddress",
+				     get_s(ep, "MacAddress") ? get_s(ep, "MacAddress") : "");
 			if (!isempty(get_s(ep, "IPAddress"))) {
-				_cleanup_free_ char *a = xasprintf("%s/%d", get_s(ep, "IPAddress"),
-								   json_object_get_int(get(ep, "IPPrefixLen")));
+				_cleanup_free_ char *a =
+				    xasprintf("%s/%d", get_s(ep, "IPAddress"),
+					      json_object_get_int(get(ep, "IPPrefixLen")));
 				json_add_str(x, "IPv4Address", a);
 			} else
 				json_add_str(x, "IPv4Address", "");
@@ -1801,7 +1846,8 @@ static bool network_matches(struct engine *e, struct network *n, json_object *fi
 	if (types) {
 		ok = false;
 		for (char **x = types; *x; x++)
-			ok |= (streq(*x, "builtin") && n->builtin) || (streq(*x, "custom") && !n->builtin);
+			ok |= (streq(*x, "builtin") && n->builtin) ||
+			      (streq(*x, "custom") && !n->builtin);
 		if (!ok)
 			return false;
 	}
@@ -1821,8 +1867,8 @@ static bool network_matches(struct engine *e, struct network *n, json_object *fi
 int engine_network_list(struct engine *e, json_object *filters, json_object **ret,
 			struct error **err)
 {
-	static const char *const allowed[] = {"name",  "id",	"driver",   "label",
-					      "type",  "scope", "dangling", NULL};
+	static const char *const allowed[] = {"name", "id",    "driver",   "label",
+					      "type", "scope", "dangling", NULL};
 	int r = check_filters(filters, allowed, err);
 	json_object *out;
 	if (r < 0)
@@ -1841,8 +1887,7 @@ int engine_network_list(struct engine *e, json_object *filters, json_object **re
 	return 0;
 }
 
-int engine_network_inspect(struct engine *e, const char *ref, json_object **ret,
-			   struct error **err)
+int engine_network_inspect(struct engine *e, const char *ref, json_object **ret, struct error **err)
 {
 	struct network *n;
 	pthread_mutex_lock(&e->lock);
@@ -1878,12 +1923,13 @@ static int parse_ipam(struct engine *e, json_object *body, struct network *n, st
 			continue;
 		}
 		if (net_prefix_parse(sub, &p) < 0)
-			return error_setx(err, -EINVAL, "invalid subnet %s : invalid CIDR address: %s",
-					  sub, sub);
+			return error_setx(err, -EINVAL,
+					  "invalid subnet %s : invalid CIDR address: %s", sub, sub);
 		if (strchr(sub, ':'))
 			continue; /* IPv6 subnets: not yet */
 		if (n->has_subnet)
-			return error_setx(err, -EINVAL, "only one IPv4 subnet per network is supported");
+			return error_setx(err, -EINVAL,
+					  "only one IPv4 subnet per network is supported");
 		if (p.len > 30)
 			return error_setx(err, -EINVAL, "invalid subnet %s: too small", sub);
 		n->subnet = net_prefix_canonical(&p);
@@ -1892,14 +1938,15 @@ static int parse_ipam(struct engine *e, json_object *body, struct network *n, st
 		if (!isempty(range)) {
 			if (net_prefix_parse(range, &p) < 0)
 				return error_setx(err, -EINVAL,
-						  "invalid ip-range %s : invalid CIDR address: %s", range,
-						  range);
+						  "invalid ip-range %s : invalid CIDR address: %s",
+						  range, range);
 			n->range = net_prefix_canonical(&p);
 			if (!net_prefix_contains(&n->subnet, n->range.addr) ||
 			    n->range.len < n->subnet.len)
-				return error_setx(err, -EINVAL,
-						  "invalid ip-range %s: it must be within the subnet %s",
-						  range, sub);
+				return error_setx(
+				    err, -EINVAL,
+				    "invalid ip-range %s: it must be within the subnet %s", range,
+				    sub);
 			n->has_range = true;
 		}
 		if (!isempty(gw)) {
@@ -1923,9 +1970,10 @@ static int parse_ipam(struct engine *e, json_object *body, struct network *n, st
 	} else {
 		for (struct network *x = e->networks; x; x = x->next)
 			if (x->has_subnet && net_prefix_overlaps(&x->subnet, &n->subnet))
-				return error_setx(err, -EPERM,
-						  "invalid pool request: Pool overlaps with other one "
-						  "on this address space");
+				return error_setx(
+				    err, -EPERM,
+				    "invalid pool request: Pool overlaps with other one "
+				    "on this address space");
 	}
 	int r = ipam_make(n);
 	if (r < 0)
@@ -1980,10 +2028,10 @@ int engine_network_create(struct engine *e, json_object *body, json_object **ret
 	n->internal = get_b(body, "Internal");
 	n->ipv6 = get_b(body, "EnableIPv6");
 	n->attachable = get_b(body, "Attachable");
-	n->labels = get(body, "Labels") ? json_object_get(get(body, "Labels"))
-					: json_object_new_object();
-	n->options = get(body, "Options") ? json_object_get(get(body, "Options"))
-					  : json_object_new_object();
+	n->labels =
+	    get(body, "Labels") ? json_object_get(get(body, "Labels")) : json_object_new_object();
+	n->options =
+	    get(body, "Options") ? json_object_get(get(body, "Options")) : json_object_new_object();
 	{
 		const char *bn = get_s(n->options, "com.docker.network.bridge.name");
 		char buf[IFNAMSIZ];
@@ -2130,8 +2178,7 @@ int engine_network_prune(struct engine *e, json_object *filters, json_object **r
 	return 0;
 }
 
-int engine_network_connect(struct engine *e, const char *ref, json_object *body,
-			   struct error **err)
+int engine_network_connect(struct engine *e, const char *ref, json_object *body, struct error **err)
 {
 	const char *cref = get_s(body, "Container");
 	json_object *given = get(body, "EndpointConfig");
@@ -2203,8 +2250,20 @@ int engine_network_connect(struct engine *e, const char *ref, json_object *body,
 				_cleanup_strv_free_ char **nets = user_networks(e, c);
 				net_dns_set_networks(e->dns, c->id, nets);
 				dns_records(e, n, ep);
-			} else
+			} else {
+				/* Its first user network: the embedded resolver from now on. */
+				_cleanup_free_ char *text = NULL, *dir = container_dir(e, c->id);
+				_cleanup_free_ char *path = xasprintf("%s/resolv.conf", dir);
+				_cleanup_strv_free_ char **up = NULL;
+				if (resolv_for(c, true, &text, &up) >= 0) {
+					json_object_object_add(c->net, "DNSUpstreams",
+							       json_strv_new(up));
+					if (rewrite_in_place(path, text) < 0)
+						log_warn("warning: %s: cannot update resolv.conf",
+							 c->name + 1);
+				}
 				r = dns_setup(e, c, pid, err);
+			}
 		}
 		if (r < 0 && c && n && ep) {
 			endpoint_free(e, c, n, ep);
@@ -2253,8 +2312,8 @@ int engine_network_disconnect(struct engine *e, const char *ref, json_object *bo
 	}
 	if (!ep) {
 		pthread_mutex_unlock(&e->lock);
-		return error_setx(err, -EPERM, "container %s is not connected to network %s",
-				  c->id, n->name);
+		return error_setx(err, -EPERM, "container %s is not connected to network %s", c->id,
+				  n->name);
 	}
 	if (!is_bridge(n)) {
 		pthread_mutex_unlock(&e->lock);

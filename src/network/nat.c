@@ -90,6 +90,18 @@ int net_nat_ruleset(const struct net_nat_network *nets, size_t n_nets,
 	fputs("\tchain forward {\n"
 	      "\t\ttype filter hook forward priority filter; policy accept;\n",
 	      f);
+	/* Networks are isolated from each other, as Docker's DOCKER-ISOLATION chains do. */
+	for (size_t i = 0; n_nets > 1 && i < n_nets; i++) {
+		bool first = true;
+		fprintf(f, "\t\tiifname \"%s\" oifname { ", nets[i].bridge);
+		for (size_t j = 0; j < n_nets; j++) {
+			if (j == i)
+				continue;
+			fprintf(f, "%s\"%s\"", first ? "" : ", ", nets[j].bridge);
+			first = false;
+		}
+		fputs(" } drop\n", f);
+	}
 	for (size_t i = 0; i < n_nets; i++) {
 		if (!nets[i].internal)
 			continue;

@@ -273,7 +273,7 @@ NCPU = os.cpu_count()
      "can't create 'AutoRemove' container with restart policy"),
     ({"AutoRemove": True, "RestartPolicy": {"Name": "on-failure", "MaximumRetryCount": 2}}, 400,
      "can't create 'AutoRemove' container with restart policy"),
-    ({"NetworkMode": "nosuchnet"}, 404, "network nosuchnet not found"),
+    ({"NetworkMode": "nosuchnet"}, 400, "network nosuchnet not found"),
     ({"Binds": ["relative:/x"]}, 400, None),
     ({"Binds": ["/tmp"]}, 400, None),
 ])

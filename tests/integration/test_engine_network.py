@@ -1,0 +1,476 @@
+"""Networks through berthd (issue 5), as root.
+
+berthd runs inside a network namespace the test makes (it stands in for the host): the
+default bridge berth0, user bridges, veths, the nft table and published ports all live
+there, and every request the test sends goes to that namespace's loopback or to the
+containers' addresses in it. Nothing is routed anywhere else: the namespace has no
+interface but lo and the bridges berthd makes. Teardown removes the containers and the
+namespace and checks that berthd's own teardown left no veth and no port rule behind.
+"""
+
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+import engine
+
+pytestmark = [
+    pytest.mark.skipif(os.geteuid() != 0, reason="network tests need root"),
+    pytest.mark.skipif(not shutil.which("ip") or not shutil.which("nft"), reason="needs ip and nft"),
+]
+
+PY = "/usr/bin/python3"
+
+
+# ---- the namespace standing in for the host -----------------------------------
+
+class Netns:
+    def __init__(self, name):
+        self.name = name
+        subprocess.run(["ip", "netns", "add", name], check=True)
+        self.run("ip", "link", "set", "lo", "up")
+
+    def run(self, *args, check=True, timeout=30, input=None):
+        p = subprocess.run(["ip", "netns", "exec", self.name] + [str(a) for a in args],
+                           capture_output=True, text=True, timeout=timeout, input=input)
+        if check and p.returncode != 0:
+            raise AssertionError(f"{args}: rc={p.returncode} {p.stderr}")
+        return p
+
+    def links(self):
+        out = self.run("ip", "-o", "link", "show").stdout
+        return [re.split(r"[:@]", l.split(": ", 1)[1])[0] for l in out.splitlines()]
+
+    def veths(self):
+        return [l for l in self.links() if l.startswith("veth")]
+
+    def nft(self):
+        return self.run("nft", "list", "ruleset").stdout
+
+    def http_get(self, port, path="/", host="127.0.0.1", timeout=3.0):
+        """GET from the namespace's side (the "host"), bounded by timeout."""
+        code = ("import urllib.request,sys\n"
+                f"print(urllib.request.urlopen('http://{host}:{port}{path}', timeout={timeout}).read().decode())")
+        return self.run(PY, "-c", code, check=False, timeout=timeout + 10)
+
+    def delete(self):
+        subprocess.run(["ip", "netns", "del", self.name], capture_output=True)
+
+
+@pytest.fixture(scope="module")
+def net_daemon(tmp_path_factory, busybox_rootfs):
+    ns = Netns(f"berth-t{os.getpid()}")
+    tmp = tempfile.mkdtemp(prefix="bn-", dir="/tmp")
+    d = engine.Berthd(tmp, netns=ns.name)
+    d.ns = ns
+    try:
+        d.start()
+        d.import_busybox()
+        yield d
+    finally:
+        problems = d.cleanup()
+        # berthd is down: what it made for containers must be gone
+        left = ns.veths()
+        ns.delete()
+        shutil.rmtree(tmp, ignore_errors=True)
+        if left:
+            problems.append(f"veths left: {left}")
+        if problems:
+            pytest.fail("network test left things behind: " + "; ".join(problems), pytrace=False)
+
+
+@pytest.fixture
+def nd(net_daemon):
+    """The module's daemon; each test removes its containers and networks."""
+    yield net_daemon
+    st, _, body = net_daemon.api("GET", "/v1.50/containers/json?all=1")
+    for c in json.loads(body):
+        net_daemon.api("DELETE", f"/v1.50/containers/{c['Id']}?force=1")
+    st, _, body = net_daemon.api("GET", "/v1.50/networks")
+    for n in json.loads(body):
+        if n["Name"] not in ("bridge", "host", "none"):
+            net_daemon.api("DELETE", f"/v1.50/networks/{n['Id']}")
+    assert net_daemon.ns.veths() == []
+
+
+def b(d, *args, check=True, timeout=60):
+    return d.berth(*args, check=check, timeout=timeout)
+
+
+def dk(d, *args, check=True, timeout=60):
+    return d.docker(*args, check=check, timeout=timeout)
+
+
+def api_json(d, method, path, body=None):
+    st, _, out = d.api(method, path, body=json.dumps(body).encode() if body is not None else None,
+                       headers={"Content-Type": "application/json"} if body is not None else None)
+    return st, (json.loads(out) if out.strip() else None)
+
+
+def inspect(d, ref):
+    st, o = api_json(d, "GET", f"/v1.50/containers/{ref}/json")
+    assert st == 200, o
+    return o
+
+
+def wait_http(ns, port, path="/", tries=50):
+    last = None
+    for _ in range(tries):
+        last = ns.http_get(port, path, timeout=1.0)
+        if last.returncode == 0:
+            return last.stdout
+        time.sleep(0.1)
+    raise AssertionError(f"no answer on port {port}: {last.stderr[-500:]}")
+
+
+# ---- acceptance 1: names, aliases, modes, connect and disconnect ---------------
+
+def test_user_network_names_and_aliases(nd):
+    dk(nd, "network", "create", "appnet")
+    dk(nd, "run", "-d", "--name", "db", "--network", "appnet", "--network-alias", "database",
+       "busybox", "sleep", "60")
+    out = dk(nd, "run", "--rm", "--network", "appnet", "busybox", "sh", "-c",
+             "ping -c1 -W2 db >/dev/null && echo byname; ping -c1 -W2 database >/dev/null && echo byalias;"
+             " nslookup db 127.0.0.11 | grep -c Address").stdout
+    assert "byname" in out and "byalias" in out
+    ip = inspect(nd, "db")["NetworkSettings"]["Networks"]["appnet"]["IPAddress"]
+    assert ip.startswith("172.")
+    # the resolver also answers for the short id
+    short = inspect(nd, "db")["Id"][:12]
+    out = dk(nd, "run", "--rm", "--network", "appnet", "busybox", "nslookup", short, "127.0.0.11").stdout
+    assert ip in out
+
+
+def test_default_bridge_does_not_resolve_names(nd):
+    dk(nd, "run", "-d", "--name", "peer", "busybox", "sleep", "60")
+    peer_ip = inspect(nd, "peer")["NetworkSettings"]["IPAddress"]
+    assert peer_ip
+    p = dk(nd, "run", "--rm", "busybox", "ping", "-c1", "-W1", "peer", check=False)
+    assert p.returncode != 0
+    # ...but the address itself is reachable on the bridge
+    out = dk(nd, "run", "--rm", "busybox", "ping", "-c1", "-W2", peer_ip).stdout
+    assert "1 packets received" in out
+    r = dk(nd, "run", "--rm", "busybox", "cat", "/etc/resolv.conf").stdout
+    assert "127.0.0.11" not in r
+
+
+def test_none_has_only_lo_and_host_sees_the_host(nd):
+    out = dk(nd, "run", "--rm", "--network", "none", "busybox", "ls", "/sys/class/net").stdout.split()
+    assert out == ["lo"]
+    links = set(nd.ns.links())
+    out = set(dk(nd, "run", "--rm", "--network", "host", "busybox", "ls", "/sys/class/net").stdout.split())
+    assert "berth0" in out and out >= {"lo"} and out == links
+
+
+def test_default_bridge_address_and_hosts(nd):
+    dk(nd, "run", "-d", "--name", "c1", "--hostname", "alpha", "--add-host", "db.example:10.9.8.7",
+       "busybox", "sleep", "60")
+    ns = inspect(nd, "c1")["NetworkSettings"]
+    assert ns["Networks"]["bridge"]["IPAddress"] == ns["IPAddress"]
+    assert ns["Gateway"] and ns["MacAddress"].startswith("02:42:")
+    hosts = dk(nd, "exec", "c1", "cat", "/etc/hosts").stdout
+    assert re.search(rf"^{re.escape(ns['IPAddress'])}\talpha$", hosts, re.M)
+    assert "10.9.8.7\tdb.example" in hosts
+    addr = dk(nd, "exec", "c1", "ip", "-4", "-o", "addr", "show", "eth0").stdout
+    assert ns["IPAddress"] + "/" in addr
+    route = dk(nd, "exec", "c1", "ip", "route").stdout
+    assert f"default via {ns['Gateway']}" in route
+
+
+def test_connect_disconnect_running(nd):
+    dk(nd, "network", "create", "--subnet", "10.123.0.0/24", "side")
+    dk(nd, "run", "-d", "--name", "srv", "--network", "side", "--ip", "10.123.0.50", "busybox", "sleep", "60")
+    dk(nd, "run", "-d", "--name", "cli", "busybox", "sleep", "60")
+    assert dk(nd, "exec", "cli", "ping", "-c1", "-W1", "10.123.0.50", check=False).returncode != 0
+    dk(nd, "network", "connect", "--alias", "sidekick", "side", "cli")
+    cinfo = inspect(nd, "cli")["NetworkSettings"]["Networks"]
+    assert set(cinfo) == {"bridge", "side"}
+    assert cinfo["side"]["IPAddress"].startswith("10.123.0.")
+    out = dk(nd, "exec", "cli", "ping", "-c1", "-W2", "srv").stdout
+    assert "10.123.0.50" in out
+    out = dk(nd, "exec", "srv", "nslookup", "sidekick", "127.0.0.11").stdout
+    assert cinfo["side"]["IPAddress"] in out
+    members = json.loads(dk(nd, "network", "inspect", "side").stdout)[0]["Containers"]
+    assert {v["Name"] for v in members.values()} == {"srv", "cli"}
+    dk(nd, "network", "disconnect", "side", "cli")
+    assert set(inspect(nd, "cli")["NetworkSettings"]["Networks"]) == {"bridge"}
+    assert dk(nd, "exec", "cli", "ping", "-c1", "-W1", "10.123.0.50", check=False).returncode != 0
+    assert "eth1" not in dk(nd, "exec", "cli", "ls", "/sys/class/net").stdout
+    p = dk(nd, "network", "disconnect", "side", "cli", check=False)
+    assert p.returncode != 0 and "is not connected to network side" in p.stderr
+
+
+def test_container_mode_shares_the_namespace(nd):
+    dk(nd, "run", "-d", "--name", "owner", "busybox", "sleep", "60")
+    ip = inspect(nd, "owner")["NetworkSettings"]["IPAddress"]
+    out = dk(nd, "run", "--rm", "--network", "container:owner", "busybox", "ip", "-4", "-o", "addr").stdout
+    assert ip + "/" in out
+
+
+# ---- acceptance 2: published ports --------------------------------------------------
+
+def test_publish_httpd_on_loopback(nd):
+    dk(nd, "run", "-d", "--name", "web", "-p", "127.0.0.1:8080:80", "busybox",
+       "sh", "-c", "echo hello-from-web > /tmp/index.html; exec httpd -f -p 80 -h /tmp")
+    assert "hello-from-web" in wait_http(nd.ns, 8080, "/index.html")
+    assert dk(nd, "port", "web").stdout.strip() == "80/tcp -> 127.0.0.1:8080"
+    ports = inspect(nd, "web")["NetworkSettings"]["Ports"]
+    assert ports == {"80/tcp": [{"HostIp": "127.0.0.1", "HostPort": "8080"}]}
+    # a second container cannot take the same host port
+    p = dk(nd, "run", "-d", "--name", "web2", "-p", "127.0.0.1:8080:80", "busybox", "sleep", "5", check=False)
+    assert p.returncode != 0 and "port is already allocated" in p.stderr
+    dk(nd, "rm", "-f", "web")
+    assert "8080" not in nd.ns.nft()
+
+
+def test_publish_random_port_and_publish_all(nd):
+    dk(nd, "run", "-d", "--name", "rnd", "-p", "80", "--expose", "81", "-P", "busybox",
+       "sh", "-c", "echo rnd > /tmp/index.html; exec httpd -f -p 80 -h /tmp")
+    ports = inspect(nd, "rnd")["NetworkSettings"]["Ports"]
+    hp = int(ports["80/tcp"][0]["HostPort"])
+    assert hp > 0 and ports["80/tcp"][0]["HostIp"] == "0.0.0.0"
+    assert int(ports["81/tcp"][0]["HostPort"]) > 0
+    line = dk(nd, "port", "rnd", "80").stdout.splitlines()[0]
+    assert line == f"0.0.0.0:{hp}"
+    assert "rnd" in wait_http(nd.ns, hp, "/index.html")
+    ps = json.loads(dk(nd, "ps", "--format", "{{json .}}").stdout.splitlines()[0])
+    assert f"0.0.0.0:{hp}->80/tcp" in ps["Ports"]
+
+
+UDP_ECHO_C = r"""
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <unistd.h>
+/* udp-echo PORT: print what arrives and send it back; at most 20 datagrams, 60 s. */
+int main(int argc, char **argv)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(atoi(argv[1]))};
+	int s = socket(AF_INET, SOCK_DGRAM, 0);
+	char buf[512];
+	alarm(60);
+	if (s < 0 || bind(s, (struct sockaddr *)&a, sizeof(a)) < 0)
+		return 1;
+	for (int i = 0; i < 20; i++) {
+		struct sockaddr_in peer;
+		socklen_t pl = sizeof(peer);
+		ssize_t n = recvfrom(s, buf, sizeof(buf) - 1, 0, (struct sockaddr *)&peer, &pl);
+		if (n < 0)
+			return 1;
+		buf[n] = 0;
+		printf("udp got %s", buf);
+		fflush(stdout);
+		sendto(s, buf, (size_t)n, 0, (struct sockaddr *)&peer, pl);
+	}
+	return 0;
+}
+"""
+
+
+@pytest.fixture(scope="module")
+def udp_echo(tmp_path_factory):
+    cc = shutil.which("cc") or shutil.which("gcc")
+    if not cc:
+        pytest.skip("needs a C compiler for the static UDP echo server")
+    d = tmp_path_factory.mktemp("udpecho")
+    (d / "udp-echo.c").write_text(UDP_ECHO_C)
+    subprocess.run([cc, "-static", "-O2", "-o", str(d / "udp-echo"), str(d / "udp-echo.c")], check=True)
+    return d
+
+
+def test_publish_udp(nd, udp_echo):
+    dk(nd, "run", "-d", "--name", "udp", "-p", "127.0.0.1:9053:53/udp", "-v", f"{udp_echo}:/x:ro",
+       "busybox", "/x/udp-echo", "53")
+    code = ("import socket,sys\n"
+            "s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM); s.settimeout(0.5)\n"
+            "for i in range(20):\n"
+            "    s.sendto(b'ping-over-udp\\n',('127.0.0.1',9053))\n"
+            "    try:\n"
+            "        print(s.recvfrom(512)[0].decode()); break\n"
+            "    except socket.timeout: pass\n")
+    out = nd.ns.run(PY, "-c", code).stdout
+    assert "ping-over-udp" in out
+    assert "udp got ping-over-udp" in dk(nd, "logs", "udp").stdout
+    assert dk(nd, "port", "udp").stdout.strip() == "53/udp -> 127.0.0.1:9053"
+
+
+# ---- acceptance 3: docker CLI and docker-py -------------------------------------
+
+def test_docker_cli_network_commands(nd):
+    out = dk(nd, "network", "create", "--subnet", "10.124.0.0/24", "--gateway", "10.124.0.254",
+             "--label", "team=blue", "clinet").stdout.strip()
+    assert re.fullmatch(r"[0-9a-f]{64}", out)
+    ls = dk(nd, "network", "ls").stdout
+    assert re.search(r"^NETWORK ID\s+NAME\s+DRIVER\s+SCOPE$", ls, re.M)
+    for name, drv in (("bridge", "bridge"), ("host", "host"), ("none", "null"), ("clinet", "bridge")):
+        assert re.search(rf"^[0-9a-f]{{12}}\s+{name}\s+{drv}\s+local$", ls, re.M), ls
+    assert dk(nd, "network", "ls", "-q", "--filter", "label=team=blue").stdout.strip() == out[:12]
+    info = json.loads(dk(nd, "network", "inspect", "clinet").stdout)[0]
+    assert info["IPAM"]["Config"] == [{"Subnet": "10.124.0.0/24", "Gateway": "10.124.0.254"}]
+    assert info["Labels"] == {"team": "blue"}
+    p = dk(nd, "network", "create", "clinet", check=False)
+    assert p.returncode != 0 and "network with name clinet already exists" in p.stderr
+    p = dk(nd, "network", "create", "--subnet", "10.124.0.0/25", "overlap", check=False)
+    assert p.returncode != 0 and "overlaps" in p.stderr
+    dk(nd, "run", "-d", "--name", "m1", "--network", "clinet", "busybox", "sleep", "60")
+    assert inspect(nd, "m1")["NetworkSettings"]["Networks"]["clinet"]["Gateway"] == "10.124.0.254"
+    p = dk(nd, "network", "rm", "clinet", check=False)
+    assert p.returncode != 0 and "has active endpoints" in p.stderr
+    p = dk(nd, "network", "rm", "bridge", check=False)
+    assert p.returncode != 0 and "pre-defined network and cannot be removed" in p.stderr
+    dk(nd, "network", "connect", "bridge", "m1")
+    dk(nd, "network", "disconnect", "bridge", "m1")
+    dk(nd, "rm", "-f", "m1")
+    assert dk(nd, "network", "rm", "clinet").stdout.strip() == "clinet"
+    p = dk(nd, "network", "inspect", "clinet", check=False)
+    assert p.returncode != 0 and "network clinet not found" in p.stderr
+    assert [l for l in nd.ns.links() if l.startswith("br-")] == []
+
+
+def test_docker_cli_network_prune(nd):
+    dk(nd, "network", "create", "unused1")
+    dk(nd, "network", "create", "used1")
+    dk(nd, "create", "--name", "holder", "--network", "used1", "busybox", "true")
+    out = dk(nd, "network", "prune", "-f").stdout
+    assert "unused1" in out and "used1\n" not in out.replace("unused1", "")
+    names = dk(nd, "network", "ls", "--format", "{{.Name}}").stdout.split()
+    assert "used1" in names and "unused1" not in names
+
+
+def test_dockerpy_networks(nd):
+    docker = pytest.importorskip("docker")
+    c = docker.DockerClient(base_url="unix://" + str(nd.sock), version="auto", timeout=60)
+    try:
+        ipam = docker.types.IPAMConfig(pool_configs=[docker.types.IPAMPool(subnet="10.125.0.0/24")])
+        net = c.networks.create("pynet", driver="bridge", ipam=ipam, labels={"x": "1"})
+        assert net.name == "pynet"
+        assert "pynet" in [n.name for n in c.networks.list()]
+        assert [n.name for n in c.networks.list(names=["pynet"])] == ["pynet"]
+        ctr = c.containers.run("busybox", ["sleep", "60"], detach=True, name="pyc")
+        net.connect(ctr, ipv4_address="10.125.0.77", aliases=["pyalias"])
+        net.reload()
+        assert [x.name for x in net.containers] == ["pyc"]
+        ctr.reload()
+        assert ctr.attrs["NetworkSettings"]["Networks"]["pynet"]["IPAddress"] == "10.125.0.77"
+        out = c.containers.run("busybox", ["ping", "-c1", "-W2", "pyalias"], network="pynet", remove=True)
+        assert b"10.125.0.77" in out
+        net.disconnect(ctr)
+        ctr.reload()
+        assert "pynet" not in ctr.attrs["NetworkSettings"]["Networks"]
+        web = c.containers.run("busybox", ["sh", "-c", "echo py > /tmp/index.html; exec httpd -f -p 80 -h /tmp"],
+                               detach=True, ports={"80/tcp": ("127.0.0.1", None)}, name="pyweb")
+        web.reload()
+        hp = web.ports["80/tcp"][0]["HostPort"]
+        assert "py" in wait_http(nd.ns, hp, "/index.html")
+        web.remove(force=True)
+        ctr.remove(force=True)
+        net.remove()
+        assert "pynet" not in [n.name for n in c.networks.list()]
+    finally:
+        c.close()
+
+
+# ---- acceptance 4: no leaks; crash and restart ---------------------------------
+
+def fd_count(pid):
+    return len(os.listdir(f"/proc/{pid}/fd"))
+
+
+def test_hundred_cycles_leave_nothing(nd):
+    dk(nd, "network", "create", "cyc")
+    base_fds = fd_count(nd.proc.pid)
+    for i in range(100):
+        st, o = api_json(nd, "POST", f"/v1.50/containers/create?name=cy{i}",
+                         {"Image": "busybox", "Cmd": ["true"],
+                          "HostConfig": {"NetworkMode": "cyc", "PortBindings": {"80/tcp": [{"HostPort": ""}]}}})
+        assert st == 201, o
+        st, o = api_json(nd, "POST", f"/v1.50/containers/cy{i}/start")
+        assert st == 204, o
+        st, o = api_json(nd, "POST", f"/v1.50/containers/cy{i}/wait")
+        assert st == 200 and o["StatusCode"] == 0
+        st, _, _ = nd.api("DELETE", f"/v1.50/containers/cy{i}?force=1")
+        assert st == 204
+    assert nd.ns.veths() == []
+    assert "dnat to" not in nd.ns.nft()
+    info = json.loads(dk(nd, "network", "inspect", "cyc").stdout)[0]
+    assert info["Containers"] == {}
+    # no descriptor kept per container (DNS sockets, host ports)
+    assert fd_count(nd.proc.pid) <= base_fds + 3
+    # the addresses went back: the network still hands out addresses
+    dk(nd, "run", "--rm", "--network", "cyc", "busybox", "true")
+
+
+def test_kill9_with_published_ports_then_restart(nd):
+    dk(nd, "network", "create", "crash")
+    dk(nd, "run", "-d", "--name", "keep", "--network", "crash", "-p", "127.0.0.1:8088:80", "busybox",
+       "sh", "-c", "echo kept > /tmp/index.html; exec httpd -f -p 80 -h /tmp")
+    dk(nd, "run", "-d", "--name", "dies", "-p", "127.0.0.1:8089:80", "busybox", "sleep", "300")
+    assert "kept" in wait_http(nd.ns, 8088, "/index.html")
+    dies_pid = inspect(nd, "dies")["State"]["Pid"]
+    nd.kill9()
+    # while berthd is down: one container dies, and a stale veth appears on the bridge
+    os.kill(dies_pid, signal.SIGKILL)
+    nd.ns.run("ip", "link", "add", "vethdead0", "type", "veth", "peer", "name", "vethdead1")
+    nd.ns.run("ip", "link", "set", "vethdead0", "master", "berth0")
+    nd.start()
+    assert "kept" in wait_http(nd.ns, 8088, "/index.html")
+    assert "vethdead0" not in nd.ns.links()
+    st = inspect(nd, "dies")["State"]
+    assert st["Running"] is False
+    assert "8089" not in nd.ns.nft()
+    # the port of the container that died is free again
+    dk(nd, "run", "-d", "--name", "again", "-p", "127.0.0.1:8089:80", "busybox",
+       "sh", "-c", "echo again > /tmp/index.html; exec httpd -f -p 80 -h /tmp")
+    assert "again" in wait_http(nd.ns, 8089, "/index.html")
+    # the kept container's port is still held: nobody else gets it
+    p = dk(nd, "run", "-d", "-p", "127.0.0.1:8088:80", "busybox", "true", check=False)
+    assert p.returncode != 0 and "already allocated" in p.stderr
+    # DNS on the user network works after the restart
+    out = dk(nd, "run", "--rm", "--network", "crash", "busybox", "ping", "-c1", "-W2", "keep").stdout
+    assert "1 packets received" in out
+    dk(nd, "rm", "-f", "keep", "dies", "again")
+    assert nd.ns.veths() == []
+    assert "dnat to" not in nd.ns.nft()
+
+
+# ---- bad input ----------------------------------------------------------------------
+
+@pytest.mark.parametrize("body,status,msg", [
+    ({"Name": ""}, 400, "name"),
+    ({"Name": "bad/name"}, 400, "invalid network name"),
+    ({"Name": "x1", "Driver": "overlay"}, 404, 'plugin "overlay" not found'),
+    ({"Name": "x2", "IPAM": {"Config": [{"Subnet": "10.0.0.300/24"}]}}, 400, "invalid subnet"),
+    ({"Name": "x3", "IPAM": {"Config": [{"Subnet": "10.126.0.0/24", "Gateway": "10.127.0.1"}]}}, 400,
+     "no matching subnet for gateway"),
+    ({"Name": "x4", "IPAM": {"Config": [{"Subnet": "10.126.0.0/24", "IPRange": "10.127.0.0/25"}]}}, 400,
+     "ip-range"),
+    ({"Name": "x5", "Options": {"com.docker.network.bridge.name": "bad name!"}}, 400, "invalid bridge name"),
+    ({"Name": "host"}, 409, "already exists"),
+])
+def test_network_create_bad_input(nd, body, status, msg):
+    before = nd.ns.links()
+    st, o = api_json(nd, "POST", "/v1.50/networks/create", body)
+    assert st == status, o
+    assert msg in o["message"]
+    st, nets = api_json(nd, "GET", "/v1.50/networks")
+    assert sorted(n["Name"] for n in nets) == ["bridge", "host", "none"]
+    assert nd.ns.links() == before
+
+
+def test_create_on_unknown_network_and_bad_ip(nd):
+    p = dk(nd, "create", "--network", "nosuch", "busybox", "true", check=False)
+    assert p.returncode != 0 and "network nosuch not found" in p.stderr
+    p = dk(nd, "create", "--ip", "172.17.0.9", "busybox", "true", check=False)
+    assert p.returncode != 0 and "user defined networks only" in p.stderr
+    st, cs = api_json(nd, "GET", "/v1.50/containers/json?all=1")
+    assert cs == []
