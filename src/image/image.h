@@ -5,14 +5,18 @@
  * Layout under data_root (0711):
  *   content/sha256/<hex>     verified blobs (image configs), written temp+fsync+rename
  *   content/ingest/          spool and temp files; emptied at open
- *   layers/<chain hex>/diff  unpacked layers (layers/<chain hex> is 0710)
+ *   layers/<chain hex>/diff  unpacked layers (layers/<chain hex> is 0710); a pull commits
+ *                            each one when it is verified, so some may belong to no image
+ *   layers/tmp-XXXXXX/       layers being unpacked; never trusted: removed at open
  *   layers/l/<short>         short symlinks to layer diffs, for long overlay lowerdir= values
  *   layers/empty             an empty directory: the lower dir of an image without layers
  *   state.db                 SQLite (WAL); this module owns the tables named image_*
  *
  * Crash safety comes from ordering: data first (temp name, fsync, rename, fsync dir), then
  * metadata in one transaction. Removal deletes metadata first and data after. At open a
- * sweep removes ingest leftovers and layer dirs that no metadata names.
+ * sweep removes ingest leftovers and layer dirs that no metadata names (temp dirs of a pull or
+ * a load that did not finish among them); committed layers no image uses are kept for the next
+ * pull.
  *
  * Every function is thread-safe: a store serialises its metadata work on one mutex; long
  * work (spooling, unpacking, hashing) runs outside it.
@@ -141,7 +145,8 @@ typedef int (*image_in_use_cb)(const char *image_id, void *ud, char **ret_contai
  * `docker rmi`: Docker's semantics: a name untags (deleting the image with its last
  * reference), an id deletes with all its names. Conflicts (-EBUSY... reported as -EEXIST
  * for HTTP 409) use Docker's messages. *ret_items: [{"Untagged":...},{"Deleted":...}].
- * Layers no other image uses go with the image; noprune keeps the parent chain.
+ * Layers no other image, container or running pull uses go with the image; noprune keeps the
+ * parent chain.
  */
 int image_remove(struct image_store *s, const char *ref, bool force, bool noprune,
 		 image_in_use_cb in_use, void *ud, json_object **ret_items, struct error **err);
@@ -149,8 +154,8 @@ int image_remove(struct image_store *s, const char *ref, bool force, bool noprun
 /*
  * Layers a container runs on: holder (a container id) keeps the image's layers even when
  * the image is removed (`rmi -f` past a stopped container does this by itself through the
- * in_use callback). Release when the container is removed: layers no image and no holder
- * uses are then deleted.
+ * in_use callback). Release when the container is removed: those of its layers no image,
+ * other holder or lease uses are then deleted.
  */
 int image_layers_hold(struct image_store *s, const char *holder, const char *ref_or_id,
 		      struct error **err);
@@ -169,11 +174,13 @@ int image_inspect_json(struct image_store *s, const char *ref, json_object **ret
 int image_history_json(struct image_store *s, const char *ref, json_object **ret,
 		       struct error **err);
 /* POST /images/prune: {"ImagesDeleted":[...]|null,"SpaceReclaimed":N}; dangling images
- * only, unless filters say dangling=false; also label and until. */
+ * only, unless filters say dangling=false; also label and until. Layers no image, container
+ * or running pull uses (left by pulls that did not finish) go too, unless a label filter is
+ * given (they have no labels). */
 int image_prune(struct image_store *s, json_object *filters, image_in_use_cb in_use, void *ud,
 		json_object **ret, struct error **err);
 /* GET /system/df: {"LayersSize":N,"Images":[ImageSummary...]} (the caller moves the members
- * into its reply). */
+ * into its reply). LayersSize counts every committed layer, those no image uses too. */
 int image_disk_usage_json(struct image_store *s, json_object **ret, struct error **err);
 /* Number of images (for /info). */
 int image_count(struct image_store *s);
@@ -204,12 +211,28 @@ int image_tar_layer(int root_fd, int out_fd, char **ret_diff_id, struct error **
 bool image_digest_valid(const char *digest);
 /* The chain id of a layer over its parent's chain id (NULL for the bottom layer). */
 char *image_chain_id(const char *parent_chain, const char *diff_id);
-/* Whether the store has the layer with this chain id; *ret_size (may be NULL) gets its size. */
-bool image_layer_exists(struct image_store *s, const char *chain_id, uint64_t *ret_size);
+
+/*
+ * A lease keeps committed layers in the store while a pull that will name them in an image
+ * runs: rmi, prune and the release of a container's layers delete no layer a lease holds.
+ * Leases live in memory only; a crash drops them, and what they kept is then a layer no image
+ * uses, which the next pull of an image with it reuses and a prune removes.
+ */
+struct image_lease;
+int image_lease_new(struct image_store *s, struct image_lease **ret);
+/* Drop the lease (its layers stay); accepts NULL and returns NULL. */
+struct image_lease *image_lease_free(struct image_lease *l);
+static inline void image_lease_freep(struct image_lease **l)
+{
+	image_lease_free(*l);
+}
+/* Whether the store has the layer with this chain id; when it has, the lease holds it from
+ * now on. *ret_size (may be NULL) gets its size. */
+bool image_layer_acquire(struct image_lease *l, const char *chain_id, uint64_t *ret_size);
 
 /*
  * Unpack a layer tar stream (plain, gzip, zstd) from in_fd into a new temp dir of the store,
- * as image_untar does. *ret_tmp names the dir for image_commit_pulled, which takes it, or
+ * as image_untar does. *ret_tmp names the dir for image_layer_commit, which takes it, or
  * image_layer_discard, which removes it. Nothing is visible to lookups until committed, and a
  * crash leaves only what the sweep at open removes.
  */
@@ -217,23 +240,27 @@ int image_layer_unpack(struct image_store *s, int in_fd, char **ret_tmp, uint64_
 		       char **ret_diff_id, struct error **err);
 void image_layer_discard(struct image_store *s, const char *tmp);
 
-struct image_pulled_layer {
-	char *tmp;     /* from image_layer_unpack, or NULL when the store has the layer */
-	char *diff_id; /* what image_layer_unpack computed (unused when tmp is NULL) */
-	uint64_t size;
-};
+/*
+ * Commit one verified layer by itself, before any image names it: tmp (from
+ * image_layer_unpack, consumed whether this succeeds or not) must have unpacked to diff_id
+ * (the config's entry; else "layers from manifest don't match image configuration"), and the
+ * layer under it, parent_chain (NULL for the bottom layer), must be committed (-ENOENT). Its
+ * data is synced and moved into place, then its row recorded, and the lease holds it. A layer
+ * the store has already is kept as it is. *ret_chain (may be NULL) gets its chain id.
+ */
+int image_layer_commit(struct image_lease *l, const char *tmp, const char *parent_chain,
+		       const char *diff_id, char **ret_chain, struct error **err);
 
 /*
- * Commit a pulled image: config is the config blob's bytes, which must hash to config_digest;
- * layers are bottom to top, one for each of the config's rootfs.diff_ids, each unpacked diff id
- * equal to its entry ("layers from manifest don't match image configuration"). refs are
- * normalised: name:tag and name@digest (the manifest's digest, a RepoDigest). Every tmp is
- * consumed (moved into place or removed) whether it succeeds or not. *ret_id (may be NULL)
- * gets the image id.
+ * Commit a pulled image whose layers are all committed (image_layer_commit; a lease must keep
+ * them until this returns): config is the config blob's bytes, which must hash to
+ * config_digest; its rootfs.diff_ids name the layers (-ENOENT when one is not in the store).
+ * refs are normalised: name:tag and name@digest (the manifest's digest, a RepoDigest).
+ * *ret_id (may be NULL) gets the image id.
  */
 int image_commit_pulled(struct image_store *s, const char *config, size_t config_len,
-			const char *config_digest, struct image_pulled_layer *layers,
-			size_t n_layers, char *const *refs, char **ret_id, struct error **err);
+			const char *config_digest, char *const *refs, char **ret_id,
+			struct error **err);
 
 /* The config blob of an image, byte for byte (what its id is the digest of). */
 int image_config_blob(struct image_store *s, const char *id, char **ret, size_t *ret_len,

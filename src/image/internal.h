@@ -24,6 +24,13 @@ struct image_store {
 	int ingest_fd; /* content/ingest */
 	int layers_fd; /* layers */
 	uint64_t layer_limit;
+	int64_t next_lease; /* numbers of struct image_lease (lock held) */
+};
+
+/* A lease of a running pull: rows of the temp table image_leases (see image.h). */
+struct image_lease {
+	struct image_store *s;
+	int64_t id;
 };
 
 /* ---- digest.c ---------------------------------------------------------- */
@@ -86,6 +93,18 @@ static inline void store_unlockp(struct image_store **s)
 
 /* true when the store has the layer committed (lock held). */
 bool layer_exists_locked(struct image_store *s, const char *chain);
+/* Size of a committed layer; false when the store does not have it (lock held). */
+bool layer_size_locked(struct image_store *s, const char *chain, uint64_t *ret_size);
+/*
+ * Delete the rows of the layers no image, holder (container) or lease (running pull) uses,
+ * in the caller's transaction: those among only (all of them when only is NULL), in only's
+ * order. *ret_gone gets their chain ids; *freed (may be NULL) adds their sizes. The data goes
+ * after the commit, with layers_remove_data.
+ */
+int layers_drop_unused_locked(struct image_store *s, char *const *only, char ***ret_gone,
+			      int64_t *freed);
+/* Remove the dirs and short links of layers whose rows are gone. */
+void layers_remove_data(struct image_store *s, char *const *gone);
 /* Unpack a tar stream into a fresh temp dir under layers/; returns its name. */
 int layer_unpack_tmp(struct image_store *s, int in_fd, char **ret_tmpdir, uint64_t *ret_size,
 		     char **ret_diff_id, struct error **err);

@@ -428,6 +428,34 @@ static int parse_until(const char *v, int64_t *ret)
 	return 0;
 }
 
+static int prune_layers_locked(struct image_store *s, json_object *items, int64_t *reclaimed,
+			       struct error **err)
+{
+	_cleanup_strv_free_ char **gone = NULL;
+	int r;
+
+	r = sql_exec(s, "BEGIN IMMEDIATE", err);
+	if (r < 0)
+		return r;
+	if (layers_drop_unused_locked(s, NULL, &gone, reclaimed) < 0) {
+		r = error_setx(err, -EIO, "prune layers: %s", sqlite3_errmsg(s->db));
+		sql_exec(s, "ROLLBACK", NULL);
+		return r;
+	}
+	r = sql_exec(s, "COMMIT", err);
+	if (r < 0) {
+		sql_exec(s, "ROLLBACK", NULL);
+		return r;
+	}
+	layers_remove_data(s, gone);
+	for (char **c = gone; *c; c++) {
+		json_object *o = json_object_new_object();
+		json_add_str(o, "Deleted", *c);
+		json_object_array_add(items, o);
+	}
+	return 0;
+}
+
 int image_prune(struct image_store *s, json_object *filters, image_in_use_cb in_use, void *ud,
 		json_object **ret, struct error **err)
 {
@@ -480,6 +508,13 @@ int image_prune(struct image_store *s, json_object *filters, image_in_use_cb in_
 		}
 	}
 	free_all(l, n);
+	/* layers no image, container or running pull uses (a pull that failed or was killed
+	 * left them for the next one to reuse); they carry no labels: a label filter keeps them */
+	if (!labels && !(nlabels && nlabels[0])) {
+		r = prune_layers_locked(s, items, &reclaimed, err);
+		if (r < 0)
+			return r;
+	}
 	*ret = json_object_new_object();
 	json_object_object_add(*ret, "ImagesDeleted",
 			       json_object_array_length(items) ? json_object_get(items) : NULL);

@@ -1,14 +1,21 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * What the registry module needs from the store: layers unpacked from a stream into temp
- * dirs, and the commit of a pulled image once the registry side has verified every blob.
- * The checks that bind the layers to the config (diff ids, their number) are made here
- * again, so no caller can commit an image whose layers its config does not name.
+ * dirs, each committed by itself once verified (so that a pull that stops keeps them), leases
+ * that keep them while the pull runs, and the commit of the image once every layer is in.
+ * The checks that bind a layer to what it is committed as (its diff id, as the store measured
+ * it, over a committed parent) and the layers to the config are made here again, so no caller
+ * can commit a layer under a name its content does not have, or an image whose layers its
+ * config does not name.
  */
 #include <fcntl.h>
+#include <inttypes.h>
 #include <sys/stat.h>
 
 #include "internal.h"
+
+/* In a temp layer dir beside diff/: the diff id and size the unpack measured. */
+#define MEASURED "measured"
 
 bool image_digest_valid(const char *digest)
 {
@@ -20,133 +27,283 @@ char *image_chain_id(const char *parent_chain, const char *diff_id)
 	return chain_id(parent_chain, diff_id);
 }
 
-static bool layer_size_locked(struct image_store *s, const char *chain, uint64_t *ret_size)
-{
-	sqlite3_stmt *st = NULL;
-	bool found = false;
+/* ---- leases ------------------------------------------------------------- */
 
-	if (sqlite3_prepare_v2(s->db, "SELECT size FROM image_layers WHERE chain_id=?", -1, &st,
-			       NULL) != SQLITE_OK)
-		return false;
-	sqlite3_bind_text(st, 1, chain, -1, SQLITE_TRANSIENT);
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		found = true;
-		if (ret_size)
-			*ret_size = (uint64_t)sqlite3_column_int64(st, 0);
-	}
-	sqlite3_finalize(st);
-	return found;
+int image_lease_new(struct image_store *s, struct image_lease **ret)
+{
+	struct image_lease *l = xnew0(struct image_lease, 1);
+
+	l->s = s;
+	store_lock(s);
+	l->id = ++s->next_lease;
+	store_unlock(s);
+	*ret = l;
+	return 0;
 }
 
-bool image_layer_exists(struct image_store *s, const char *chain, uint64_t *ret_size)
+struct image_lease *image_lease_free(struct image_lease *l)
+{
+	sqlite3_stmt *st = NULL;
+
+	if (!l)
+		return NULL;
+	store_lock(l->s);
+	if (sqlite3_prepare_v2(l->s->db, "DELETE FROM temp.image_leases WHERE lease=?", -1, &st,
+			       NULL) == SQLITE_OK) {
+		sqlite3_bind_int64(st, 1, l->id);
+		if (sqlite3_step(st) != SQLITE_DONE)
+			log_warn("image store: release lease %" PRId64 ": %s", l->id,
+				 sqlite3_errmsg(l->s->db));
+	}
+	sqlite3_finalize(st);
+	store_unlock(l->s);
+	free(l);
+	return NULL;
+}
+
+static int lease_add_locked(struct image_lease *l, const char *chain)
+{
+	sqlite3_stmt *st = NULL;
+	int r = 0;
+
+	if (sqlite3_prepare_v2(
+		l->s->db, "INSERT OR IGNORE INTO temp.image_leases(lease, chain_id) VALUES(?,?)",
+		-1, &st, NULL) != SQLITE_OK)
+		return -EIO;
+	sqlite3_bind_int64(st, 1, l->id);
+	sqlite3_bind_text(st, 2, chain, -1, SQLITE_TRANSIENT);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		r = -EIO;
+	sqlite3_finalize(st);
+	return r;
+}
+
+bool image_layer_acquire(struct image_lease *l, const char *chain, uint64_t *ret_size)
 {
 	bool found;
 
 	if (!digest_valid(chain))
 		return false;
-	store_lock(s);
-	found = layer_size_locked(s, chain, ret_size);
-	store_unlock(s);
+	store_lock(l->s);
+	found = layer_size_locked(l->s, chain, ret_size) && lease_add_locked(l, chain) >= 0;
+	store_unlock(l->s);
 	return found;
+}
+
+/* ---- one layer ------------------------------------------------------------ */
+
+static bool tmp_name_valid(const char *tmp)
+{
+	/* only our own temp names: never a committed layer */
+	return tmp && startswith(tmp, "tmp-") && !strchr(tmp, '/');
 }
 
 int image_layer_unpack(struct image_store *s, int in_fd, char **ret_tmp, uint64_t *ret_size,
 		       char **ret_diff_id, struct error **err)
 {
-	return layer_unpack_tmp(s, in_fd, ret_tmp, ret_size, ret_diff_id, err);
+	_cleanup_free_ char *tmp = NULL, *diff_id = NULL, *path = NULL, *line = NULL;
+	_cleanup_close_ int fd = -EBADF;
+	uint64_t size = 0;
+	int r;
+
+	r = layer_unpack_tmp(s, in_fd, &tmp, &size, &diff_id, err);
+	if (r < 0)
+		return r;
+	path = xasprintf("%s/" MEASURED, tmp);
+	line = xasprintf("%s %" PRIu64 "\n", diff_id, size);
+	fd = openat(s->layers_fd, path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0 || loop_write(fd, line, strlen(line)) < 0) {
+		r = error_set(err, fd < 0 ? -errno : -EIO, "record layer %s", diff_id);
+		rm_rf_at_fd(s->layers_fd, tmp);
+		return r;
+	}
+	*ret_tmp = TAKE_PTR(tmp);
+	if (ret_size)
+		*ret_size = size;
+	if (ret_diff_id)
+		*ret_diff_id = TAKE_PTR(diff_id);
+	return 0;
 }
 
 void image_layer_discard(struct image_store *s, const char *tmp)
 {
-	/* only our own temp names: never a committed layer */
-	if (tmp && startswith(tmp, "tmp-") && !strchr(tmp, '/'))
+	if (tmp_name_valid(tmp))
 		rm_rf_at_fd(s->layers_fd, tmp);
 }
 
-static void pulled_discard(struct image_store *s, struct image_pulled_layer *layers, size_t n)
+/* What image_layer_unpack measured for tmp; removes the record (it is not part of a layer). */
+static int measured_take(struct image_store *s, const char *tmp, char **ret_diff_id,
+			 uint64_t *ret_size)
 {
-	for (size_t i = 0; i < n; i++)
-		if (layers[i].tmp) {
-			image_layer_discard(s, layers[i].tmp);
-			free(layers[i].tmp);
-			layers[i].tmp = NULL;
-		}
+	_cleanup_free_ char *path = xasprintf("%s/" MEASURED, tmp);
+	_cleanup_close_ int fd = -EBADF;
+	char buf[DIGEST_LEN + 32], *sp;
+	ssize_t n;
+
+	fd = openat(s->layers_fd, path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, sizeof(buf) - 1);
+	if (n < 0)
+		return -errno;
+	buf[n] = 0;
+	sp = strchr(buf, ' ');
+	if (!sp)
+		return -EINVAL;
+	*sp++ = 0;
+	sp[strcspn(sp, "\n")] = 0;
+	if (!digest_valid(buf) || safe_atou64(sp, ret_size) < 0)
+		return -EINVAL;
+	if (unlinkat(s->layers_fd, path, 0) < 0)
+		return -errno;
+	*ret_diff_id = xstrdup(buf);
+	return 0;
 }
 
+static int record_locked(struct image_store *s, const char *chain, const char *diff_id,
+			 uint64_t size)
+{
+	sqlite3_stmt *st = NULL;
+	int r = 0;
+
+	if (sqlite3_prepare_v2(s->db,
+			       "INSERT INTO image_layers(chain_id, diff_id, size) VALUES(?,?,?)",
+			       -1, &st, NULL) != SQLITE_OK)
+		return -EIO;
+	sqlite3_bind_text(st, 1, chain, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 2, diff_id, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 3, (int64_t)size);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		r = -EIO;
+	sqlite3_finalize(st);
+	return r;
+}
+
+int image_layer_commit(struct image_lease *l, const char *tmp, const char *parent_chain,
+		       const char *diff_id, char **ret_chain, struct error **err)
+{
+	struct image_store *s = l->s;
+	_cleanup_unlock_ struct image_store *locked = NULL;
+	_cleanup_free_ char *measured = NULL, *chain = NULL;
+	uint64_t size = 0;
+	struct stat sb;
+	int r;
+
+	if (!tmp_name_valid(tmp))
+		return error_setx(err, -EINVAL, "invalid layer dir \"%s\"", tmp ? tmp : "");
+	if (!digest_valid(diff_id) || (parent_chain && !digest_valid(parent_chain))) {
+		r = error_setx(err, -EINVAL, "invalid layer digest");
+		goto discard;
+	}
+	r = measured_take(s, tmp, &measured, &size);
+	if (r < 0) {
+		r = error_set(err, r, "read what layer dir \"%s\" holds", tmp);
+		goto discard;
+	}
+	if (!streq(measured, diff_id)) {
+		r = error_setx(err, -EINVAL,
+			       "layers from manifest don't match image configuration");
+		goto discard;
+	}
+	chain = chain_id(parent_chain, diff_id);
+	/* the data is on disk before the rename makes it a layer (outside the lock: slow) */
+	if (syncfs(s->layers_fd) < 0) {
+		r = error_set(err, -errno, "sync layer %s", chain);
+		goto discard;
+	}
+
+	store_lock(s);
+	locked = s;
+	if (parent_chain && !layer_exists_locked(s, parent_chain)) {
+		r = error_setx(err, -ENOENT, "parent layer %s is not in the store", parent_chain);
+		goto discard;
+	}
+	if (layer_exists_locked(s, chain)) {
+		/* another pull was quicker */
+		rm_rf_at_fd(s->layers_fd, tmp);
+	} else {
+		/* a dir without a row is a leftover of a commit that did not finish: ours is
+		 * verified, that one may not be */
+		if (fstatat(s->layers_fd, chain + 7, &sb, AT_SYMLINK_NOFOLLOW) == 0)
+			rm_rf_at_fd(s->layers_fd, chain + 7);
+		if (renameat(s->layers_fd, tmp, s->layers_fd, chain + 7) < 0) {
+			r = error_set(err, -errno, "commit layer %s", chain);
+			goto discard;
+		}
+		r = fsync_dir_at(s->layers_fd, ".");
+		if (r < 0)
+			error_set(err, r, "sync layers dir");
+		else if (record_locked(s, chain, diff_id, size) < 0)
+			r = error_setx(err, -EIO, "record layer %s: %s", chain,
+				       sqlite3_errmsg(s->db));
+		if (r < 0) {
+			/* no row names it: this dir is ours to remove */
+			rm_rf_at_fd(s->layers_fd, chain + 7);
+			return r;
+		}
+	}
+	r = lease_add_locked(l, chain);
+	if (r < 0)
+		return error_setx(err, r, "lease layer %s: %s", chain, sqlite3_errmsg(s->db));
+	if (ret_chain)
+		*ret_chain = TAKE_PTR(chain);
+	return 0;
+discard:
+	rm_rf_at_fd(s->layers_fd, tmp);
+	return r;
+}
+
+/* ---- the image ------------------------------------------------------------ */
+
 int image_commit_pulled(struct image_store *s, const char *config, size_t config_len,
-			const char *config_digest, struct image_pulled_layer *layers,
-			size_t n_layers, char *const *refs, char **ret_id, struct error **err)
+			const char *config_digest, char *const *refs, char **ret_id,
+			struct error **err)
 {
 	_cleanup_free_ char *id = NULL;
 	_cleanup_json_ json_object *cfg = NULL;
 	_cleanup_strv_free_ char **diff_ids = NULL;
 	struct new_layer *nl = NULL;
-	size_t i;
+	size_t i, n;
 	int r;
 
 	id = digest_buf(config, config_len);
-	if (!digest_valid(config_digest) || !streq(id, config_digest)) {
-		r = error_setx(err, -EINVAL, "config verification failed for digest %s",
-			       config_digest ? config_digest : "");
-		goto fail;
-	}
+	if (!digest_valid(config_digest) || !streq(id, config_digest))
+		return error_setx(err, -EINVAL, "config verification failed for digest %s",
+				  config_digest ? config_digest : "");
 	for (char *const *p = refs; p && *p; p++) {
 		_cleanup_free_ char *norm = NULL;
-		if (ref_normalize(*p, &norm, err) < 0 || !streq(norm, *p)) {
-			r = error_setx(err, -EINVAL, "invalid reference \"%s\"", *p);
-			goto fail;
-		}
+		if (ref_normalize(*p, &norm, err) < 0 || !streq(norm, *p))
+			return error_setx(err, -EINVAL, "invalid reference \"%s\"", *p);
 	}
 	r = parse_json_limited(config, config_len, &cfg, "image config", err);
 	if (r < 0)
-		goto fail;
+		return r;
 	r = config_diff_ids(cfg, &diff_ids, err);
 	if (r < 0)
-		goto fail;
-	if (strv_length(diff_ids) != n_layers) {
-		r = error_setx(err, -EINVAL,
-			       "layers from manifest don't match image configuration");
-		goto fail;
-	}
-	nl = xnew0(struct new_layer, n_layers ? n_layers : 1);
-	for (i = 0; i < n_layers; i++) {
+		return r;
+	n = strv_length(diff_ids);
+	nl = xnew0(struct new_layer, n ? n : 1);
+	store_lock(s);
+	for (i = 0; i < n; i++) {
 		nl[i].chain = chain_id(i ? nl[i - 1].chain : NULL, diff_ids[i]);
 		nl[i].diff_id = xstrdup(diff_ids[i]);
-		if (layers[i].tmp) {
-			if (!streq_ptr(layers[i].diff_id, diff_ids[i])) {
-				r = error_setx(
-				    err, -EINVAL,
-				    "layers from manifest don't match image configuration");
-				goto fail;
-			}
-			nl[i].size = layers[i].size;
-			continue;
-		}
-		if (!image_layer_exists(s, nl[i].chain, &nl[i].size)) {
-			r = error_setx(err, -ENOENT, "layer %s is not in the store", nl[i].chain);
-			goto fail;
-		}
+		if (!layer_size_locked(s, nl[i].chain, &nl[i].size))
+			break;
 	}
-	/* from here the layer dirs belong to image_commit */
-	for (i = 0; i < n_layers; i++)
-		nl[i].tmpdir = TAKE_PTR(layers[i].tmp);
-	r = blob_put(s, config, config_len, id, NULL, err);
+	store_unlock(s);
+	if (i < n)
+		r = error_setx(err, -ENOENT, "layer %s is not in the store", nl[i].chain);
+	else
+		r = blob_put(s, config, config_len, id, NULL, err);
+	/* image_commit checks again, under the lock, that every layer is still there */
 	if (r >= 0)
-		r = image_commit(s, id, config, config_len, nl, n_layers, refs, err);
-	for (i = 0; i < n_layers; i++)
-		if (nl[i].tmpdir)
-			rm_rf_at_fd(s->layers_fd, nl[i].tmpdir);
-	new_layers_free(nl, n_layers);
+		r = image_commit(s, id, config, config_len, nl, n, refs, err);
+	new_layers_free(nl, n);
 	if (r < 0)
 		return r;
 	if (ret_id)
 		*ret_id = TAKE_PTR(id);
 	return 0;
-fail:
-	if (nl)
-		new_layers_free(nl, n_layers);
-	pulled_discard(s, layers, n_layers);
-	return r;
 }
 
 int image_config_blob(struct image_store *s, const char *id, char **ret, size_t *ret_len,

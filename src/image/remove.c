@@ -167,7 +167,7 @@ static int check_conflict(struct image_store *s, const char *id, int mask, image
 int image_delete_locked(struct image_store *s, const char *id, json_object *items,
 			int64_t *reclaimed, struct error **err)
 {
-	_cleanup_strv_free_ char **refs = NULL, **chains = NULL, **gone = xnew0(char *, 1);
+	_cleanup_strv_free_ char **refs = NULL, **chains = NULL, **gone = NULL;
 	sqlite3_stmt *st = NULL;
 	int64_t freed = 0;
 	int r;
@@ -209,34 +209,8 @@ int image_delete_locked(struct image_store *s, const char *id, json_object *item
 		goto fail;
 	sqlite3_finalize(st);
 	st = NULL;
-	for (char **c = chains; *c; c++) {
-		if (sqlite3_prepare_v2(s->db,
-				       "SELECT (SELECT count(*) FROM image_image_layers WHERE "
-				       "chain_id=?1) + (SELECT count(*) FROM image_holds WHERE "
-				       "chain_id=?1), (SELECT size FROM image_layers WHERE "
-				       "chain_id=?1)",
-				       -1, &st, NULL) != SQLITE_OK)
-			goto fail;
-		sqlite3_bind_text(st, 1, *c, -1, SQLITE_TRANSIENT);
-		if (sqlite3_step(st) != SQLITE_ROW)
-			goto fail;
-		bool unused = sqlite3_column_int64(st, 0) == 0;
-		int64_t sz = sqlite3_column_int64(st, 1);
-		sqlite3_finalize(st);
-		st = NULL;
-		if (!unused || strv_contains(gone, *c))
-			continue;
-		if (sqlite3_prepare_v2(s->db, "DELETE FROM image_layers WHERE chain_id=?", -1, &st,
-				       NULL) != SQLITE_OK)
-			goto fail;
-		sqlite3_bind_text(st, 1, *c, -1, SQLITE_TRANSIENT);
-		if (sqlite3_step(st) != SQLITE_DONE)
-			goto fail;
-		sqlite3_finalize(st);
-		st = NULL;
-		gone = strv_append(gone, *c);
-		freed += sz;
-	}
+	if (layers_drop_unused_locked(s, chains, &gone, &freed) < 0)
+		goto fail;
 	r = sql_exec(s, "COMMIT", err);
 	if (r < 0) {
 		sql_exec(s, "ROLLBACK", NULL);
@@ -245,12 +219,9 @@ int image_delete_locked(struct image_store *s, const char *id, json_object *item
 	/* metadata is gone: now the data (a crash here leaves garbage for the sweep) */
 	add_item(items, "Deleted", id);
 	(void)unlinkat(s->blobs_fd, id + 7, 0);
-	for (char **c = gone; *c; c++) {
-		_cleanup_free_ char *ln = xasprintf("l/%.*s", SHORT_LEN, *c + 7);
-		(void)unlinkat(s->layers_fd, ln, 0);
-		(void)rm_rf_at_fd(s->layers_fd, *c + 7);
+	layers_remove_data(s, gone);
+	for (char **c = gone; *c; c++)
 		add_item(items, "Deleted", *c);
-	}
 	if (reclaimed)
 		*reclaimed += freed;
 	return 0;
@@ -317,7 +288,7 @@ int image_layers_hold(struct image_store *s, const char *holder, const char *ref
 int image_layers_release(struct image_store *s, const char *holder, struct error **err)
 {
 	_cleanup_unlock_ struct image_store *locked = s;
-	_cleanup_strv_free_ char **gone = NULL;
+	_cleanup_strv_free_ char **held = NULL, **gone = NULL;
 	sqlite3_stmt *st = NULL;
 	int r;
 
@@ -325,6 +296,15 @@ int image_layers_release(struct image_store *s, const char *holder, struct error
 	r = sql_exec(s, "BEGIN IMMEDIATE", err);
 	if (r < 0)
 		return r;
+	if (sqlite3_prepare_v2(s->db, "SELECT chain_id FROM image_holds WHERE holder=?", -1, &st,
+			       NULL) != SQLITE_OK)
+		goto fail;
+	sqlite3_bind_text(st, 1, holder, -1, SQLITE_TRANSIENT);
+	held = xnew0(char *, 1);
+	while (sqlite3_step(st) == SQLITE_ROW)
+		held = strv_append(held, (const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	st = NULL;
 	if (sqlite3_prepare_v2(s->db, "DELETE FROM image_holds WHERE holder=?", -1, &st, NULL) !=
 	    SQLITE_OK)
 		goto fail;
@@ -333,30 +313,14 @@ int image_layers_release(struct image_store *s, const char *holder, struct error
 		goto fail;
 	sqlite3_finalize(st);
 	st = NULL;
-	if (sqlite3_prepare_v2(s->db,
-			       "SELECT chain_id FROM image_layers WHERE chain_id NOT IN (SELECT "
-			       "chain_id FROM image_image_layers) AND chain_id NOT IN (SELECT "
-			       "chain_id FROM image_holds)",
-			       -1, &st, NULL) != SQLITE_OK)
+	/* only the holder's layers: others no image uses (a pull's) are not its to delete */
+	if (layers_drop_unused_locked(s, held, &gone, NULL) < 0)
 		goto fail;
-	gone = xnew0(char *, 1);
-	while (sqlite3_step(st) == SQLITE_ROW)
-		gone = strv_append(gone, (const char *)sqlite3_column_text(st, 0));
-	sqlite3_finalize(st);
-	st = NULL;
-	if (sql_exec(s,
-		     "DELETE FROM image_layers WHERE chain_id NOT IN (SELECT chain_id FROM "
-		     "image_image_layers) AND chain_id NOT IN (SELECT chain_id FROM image_holds)",
-		     err) < 0 ||
-	    sql_exec(s, "COMMIT", err) < 0) {
+	if (sql_exec(s, "COMMIT", err) < 0) {
 		sql_exec(s, "ROLLBACK", NULL);
 		return -EIO;
 	}
-	for (char **c = gone; *c; c++) {
-		_cleanup_free_ char *ln = xasprintf("l/%.*s", SHORT_LEN, *c + 7);
-		(void)unlinkat(s->layers_fd, ln, 0);
-		(void)rm_rf_at_fd(s->layers_fd, *c + 7);
-	}
+	layers_remove_data(s, gone);
 	return 0;
 fail:
 	r = error_setx(err, -EIO, "release layers: %s", sqlite3_errmsg(s->db));

@@ -18,7 +18,10 @@ static const char schema[] =
     " is_digest INTEGER NOT NULL, added INTEGER NOT NULL);"
     "CREATE INDEX IF NOT EXISTS image_refs_image ON image_refs(image_id);"
     "CREATE TABLE IF NOT EXISTS image_holds(holder TEXT NOT NULL, chain_id TEXT NOT NULL,"
-    " PRIMARY KEY(holder, chain_id));";
+    " PRIMARY KEY(holder, chain_id));"
+    /* leases of running pulls: per connection, gone with the process (see image.h) */
+    "CREATE TEMP TABLE IF NOT EXISTS image_leases(lease INTEGER NOT NULL, chain_id TEXT NOT "
+    "NULL, PRIMARY KEY(lease, chain_id));";
 
 int store_lock(struct image_store *s)
 {
@@ -111,6 +114,68 @@ static int64_t query_i64(struct image_store *s, const char *sql, const char *a1)
 bool layer_exists_locked(struct image_store *s, const char *chain)
 {
 	return query_i64(s, "SELECT 1 FROM image_layers WHERE chain_id=?", chain) == 1;
+}
+
+bool layer_size_locked(struct image_store *s, const char *chain, uint64_t *ret_size)
+{
+	_cleanup_stmt_ sqlite3_stmt *st = NULL;
+
+	if (prep(s, "SELECT size FROM image_layers WHERE chain_id=?", &st, chain, NULL) < 0 ||
+	    sqlite3_step(st) != SQLITE_ROW)
+		return false;
+	if (ret_size)
+		*ret_size = (uint64_t)sqlite3_column_int64(st, 0);
+	return true;
+}
+
+int layers_drop_unused_locked(struct image_store *s, char *const *only, char ***ret_gone,
+			      int64_t *freed)
+{
+	_cleanup_strv_free_ char **unused = xnew0(char *, 1), **gone = xnew0(char *, 1);
+	_cleanup_free_ int64_t *sizes = NULL;
+	_cleanup_stmt_ sqlite3_stmt *st = NULL;
+	size_t n = 0;
+
+	if (prep(s,
+		 "SELECT chain_id, size FROM image_layers WHERE chain_id NOT IN (SELECT chain_id "
+		 "FROM image_image_layers) AND chain_id NOT IN (SELECT chain_id FROM image_holds) "
+		 "AND chain_id NOT IN (SELECT chain_id FROM temp.image_leases)",
+		 &st, NULL) < 0)
+		return -EIO;
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		sizes = xrealloc(sizes, (n + 1) * sizeof(*sizes));
+		sizes[n++] = sqlite3_column_int64(st, 1);
+		unused = strv_append(unused, (const char *)sqlite3_column_text(st, 0));
+	}
+	sqlite3_finalize(st);
+	st = NULL;
+	for (char *const *c = only ? only : unused; *c; c++) {
+		size_t i = 0;
+
+		while (i < n && !streq(unused[i], *c))
+			i++;
+		if (i == n || strv_contains(gone, *c))
+			continue;
+		if (prep(s, "DELETE FROM image_layers WHERE chain_id=?", &st, *c, NULL) < 0 ||
+		    sqlite3_step(st) != SQLITE_DONE)
+			return -EIO;
+		sqlite3_finalize(st);
+		st = NULL;
+		gone = strv_append(gone, *c);
+		if (freed)
+			*freed += sizes[i];
+	}
+	*ret_gone = TAKE_PTR(gone);
+	return 0;
+}
+
+void layers_remove_data(struct image_store *s, char *const *gone)
+{
+	for (char *const *c = gone; c && *c; c++) {
+		_cleanup_free_ char *ln = xasprintf("l/%.*s", SHORT_LEN, *c + 7);
+		(void)unlinkat(s->layers_fd, ln, 0);
+		(void)rm_rf_at_fd(s->layers_fd, *c + 7);
+	}
 }
 
 int image_count(struct image_store *s)
@@ -312,6 +377,12 @@ int image_commit(struct image_store *s, const char *config_digest, const char *c
 		return r;
 	created = config_created(cfg);
 	store_lock(s);
+
+	/* a layer the caller found in the store must still be there: no row without its data */
+	for (i = 0; i < n_layers; i++)
+		if (!layers[i].tmpdir && !layer_exists_locked(s, layers[i].chain))
+			return error_setx(err, -ENOENT, "layer %s is not in the store",
+					  layers[i].chain);
 
 	/* data first: move the verified layer dirs into place */
 	for (i = 0; i < n_layers; i++) {

@@ -3,8 +3,11 @@
  * `docker pull`: manifest (index -> the platform's manifest), config, then the missing layers
  * in parallel. Each layer streams: curl -> sha256 and a socket -> a thread that decompresses
  * and unpacks it into a temp layer dir (image_layer_unpack). When the bytes stop, the blob
- * digest is checked, then the diff id against the config; only when every layer passed is the
- * image committed (image_commit_pulled), and only then does the tag point at it.
+ * digest is checked, then the diff id against the config; a layer that passed is committed to
+ * the store as soon as the layers under it are (image_layer_commit), so a pull that stops (an
+ * error, a crash) keeps what it verified and the next one does not fetch it again. A lease
+ * keeps those layers until the image is committed (image_commit_pulled), and only then does
+ * the tag point at it.
  *
  * A failed transfer is resumed with a Range request (or, when the registry answers 200, the
  * bytes already seen are skipped), so the hash and the unpack simply go on. When the unpack
@@ -30,7 +33,8 @@ struct layer_job {
 	const struct reg_desc *desc;
 	char id[13];
 	char *chain;
-	bool present;
+	bool present;  /* in the store: found there, or committed by this pull */
+	bool verified; /* tmp holds the verified layer; its commit waits for the one under it */
 
 	/* download (the worker's thread) */
 	EVP_MD_CTX *md;
@@ -58,11 +62,15 @@ struct pull {
 	struct reg_progress prog;
 	const char *repo;
 	char **diff_ids;
+	struct image_lease *lease;
 	struct layer_job *jobs;
 	size_t n_jobs;
 	pthread_mutex_t lock;
 	size_t next;
 	volatile bool failed;
+	/* jobs[0..committed) are in the store; commit_lock orders the commits */
+	pthread_mutex_t commit_lock;
+	size_t committed;
 };
 
 static void *unpack_main(void *ud)
@@ -258,8 +266,50 @@ static int pull_layer(struct pull *p, CURL *c, struct layer_job *j, struct error
 				  "layers from manifest don't match image configuration");
 	}
 	reg_progress(&p->prog, j->id, "Extracting", j->desc->size, j->desc->size);
-	reg_progress(&p->prog, j->id, "Pull complete", -1, -1);
 	return 0;
+}
+
+static void fail_pull(struct pull *p)
+{
+	pthread_mutex_lock(&p->lock);
+	p->failed = true;
+	pthread_mutex_unlock(&p->lock);
+}
+
+/*
+ * j is verified: commit it and the verified layers above it, bottom up, as far
+ * as every layer under them is in the store. A layer whose parent failed is never committed
+ * (pull_release discards it).
+ */
+static void commit_ready(struct pull *p, struct layer_job *j)
+{
+	pthread_mutex_lock(&p->commit_lock);
+	j->verified = true;
+	for (; p->committed < p->n_jobs; p->committed++) {
+		struct layer_job *c = &p->jobs[p->committed];
+		_cleanup_free_ char *chain = NULL;
+
+		if (c->present)
+			continue;
+		if (!c->verified)
+			break;
+		c->verified = false;
+		c->r =
+		    image_layer_commit(p->lease, c->tmp, c->idx ? p->jobs[c->idx - 1].chain : NULL,
+				       p->diff_ids[c->idx], &chain, &c->err);
+		free(c->tmp);
+		c->tmp = NULL;
+		if (c->r >= 0 && !streq(chain, c->chain))
+			c->r =
+			    error_setx(&c->err, -EIO, "layer %s committed as %s", c->chain, chain);
+		if (c->r < 0) {
+			fail_pull(p);
+			break;
+		}
+		c->present = true;
+		reg_progress(&p->prog, c->id, "Pull complete", -1, -1);
+	}
+	pthread_mutex_unlock(&p->commit_lock);
 }
 
 static void *worker(void *ud)
@@ -280,11 +330,10 @@ static void *worker(void *ud)
 		if (j->present)
 			continue;
 		j->r = pull_layer(p, c, j, &j->err);
-		if (j->r < 0 && j->r != -ECANCELED) {
-			pthread_mutex_lock(&p->lock);
-			p->failed = true;
-			pthread_mutex_unlock(&p->lock);
-		}
+		if (j->r >= 0)
+			commit_ready(p, j);
+		else if (j->r != -ECANCELED)
+			fail_pull(p);
 	}
 	return NULL;
 }
@@ -440,7 +489,10 @@ static void pull_release(struct pull *p)
 		error_free(j->err);
 	}
 	free(p->jobs);
+	/* after the image commit: from now on the image keeps its layers */
+	image_lease_free(p->lease);
 	pthread_mutex_destroy(&p->lock);
+	pthread_mutex_destroy(&p->commit_lock);
 }
 
 /* Open a session with the first endpoint whose manifest answers: mirrors for docker.io. */
@@ -496,7 +548,6 @@ int registry_pull(struct image_store *store, const char *ref, const char *platfo
 	_cleanup_(reg_manifest_release) struct reg_manifest m = {0};
 	_cleanup_strv_free_ char **scopes = NULL, **diff_ids = NULL, **refs = NULL;
 	_cleanup_free_ char *id = NULL, *familiar = NULL, *repo_digest = NULL;
-	_cleanup_free_ struct image_pulled_layer *pl = NULL;
 	_cleanup_free_ pthread_t *threads = NULL;
 	struct pull p = {.store = store};
 	size_t missing = 0, nthreads, started = 0;
@@ -512,6 +563,7 @@ int registry_pull(struct image_store *store, const char *ref, const char *platfo
 	if (r < 0)
 		return r;
 	pthread_mutex_init(&p.lock, NULL);
+	pthread_mutex_init(&p.commit_lock, NULL);
 	reg_progress_init(&p.prog, progress, ud);
 	p.cfg = cfg;
 	p.repo = rr.repo;
@@ -553,6 +605,8 @@ int registry_pull(struct image_store *store, const char *ref, const char *platfo
 	}
 	p.diff_ids = diff_ids;
 
+	/* from here to the image commit, no layer this pull finds or commits may go */
+	image_lease_new(store, &p.lease);
 	p.n_jobs = m.n_descs;
 	p.jobs = xnew0(struct layer_job, p.n_jobs ? p.n_jobs : 1);
 	for (size_t i = 0; i < p.n_jobs; i++) {
@@ -564,7 +618,7 @@ int registry_pull(struct image_store *store, const char *ref, const char *platfo
 		memcpy(j->id, j->desc->digest + 7, 12);
 		j->id[12] = 0;
 		j->chain = image_chain_id(i ? p.jobs[i - 1].chain : NULL, diff_ids[i]);
-		j->present = image_layer_exists(store, j->chain, &j->size);
+		j->present = image_layer_acquire(p.lease, j->chain, &j->size);
 		reg_progress(&p.prog, j->id, j->present ? "Already exists" : "Pulling fs layer", -1,
 			     -1);
 		missing += !j->present;
@@ -614,15 +668,7 @@ int registry_pull(struct image_store *store, const char *ref, const char *platfo
 			up_to_date = true;
 	}
 	refs = strv_append(refs, repo_digest);
-	pl = xnew0(struct image_pulled_layer, p.n_jobs ? p.n_jobs : 1);
-	for (size_t i = 0; i < p.n_jobs; i++) {
-		struct layer_job *j = &p.jobs[i];
-		pl[i].tmp = TAKE_PTR(j->tmp);
-		pl[i].diff_id = j->diff_id;
-		pl[i].size = j->size;
-	}
-	r = image_commit_pulled(store, config.buf, config.len, m.config.digest, pl, p.n_jobs, refs,
-				&id, err);
+	r = image_commit_pulled(store, config.buf, config.len, m.config.digest, refs, &id, err);
 	if (r < 0)
 		goto out;
 	{

@@ -5,8 +5,10 @@
  *
  * Trust: every manifest, config and blob is checked against its digest (and its descriptor's
  * size: nothing is read past size+1 bytes), every layer's uncompressed digest against the
- * config's rootfs.diff_ids, before anything is committed; the tag -> digest record is written
- * last. Digests from the wire are validated before they go into a URL.
+ * config's rootfs.diff_ids, before it is committed: a layer as soon as it and the layers under
+ * it passed (a pull that stops keeps them, and the next one does not fetch them again), the
+ * image when all did; the tag -> digest record is written last. Digests from the wire are
+ * validated before they go into a URL.
  *
  * Transport: HTTPS with the system CAs, plus <certs_dir>/<host[:port]>/<name>.crt (and client.cert
  * / client.key) as Docker keeps them. Plain HTTP only for insecure registries (insecure_registries

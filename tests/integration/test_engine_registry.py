@@ -104,10 +104,26 @@ def snapshot(d):
     return imgs, layers
 
 
-def assert_unchanged(d, before):
-    after = snapshot(d)
-    assert after == before
-    assert not [n for n in after[1] if n.startswith("tmp")], after[1]
+def assert_unchanged(d, before, kept=()):
+    """The images are as before, no layer is half-written, and the only new layers are those
+    in kept: chain ids of layers the pull verified (it commits each one at once, for the next
+    pull to reuse). Nothing unverified is ever committed."""
+    imgs, layers = snapshot(d)
+    assert imgs == before[0]
+    assert not [n for n in layers if n.startswith("tmp")], layers
+    new = {c[7:] for c in kept} - set(before[1])
+    assert set(layers) - set(before[1]) == new, (layers, before[1])
+    assert set(before[1]) <= set(layers), (layers, before[1])
+
+
+def layers_size(d):
+    st, _, body = d.api("GET", "/v1.50/system/df")
+    assert st == 200, body
+    return json.loads(body)["LayersSize"]
+
+
+def blob_gets(server, digest):
+    return sum(1 for meth, path, _ in server.requests if meth == "GET" and path.endswith(digest))
 
 
 def make_rootfs_tar(files):
@@ -614,6 +630,113 @@ def test_attacks_leave_the_store_unchanged(bd, plain):
             assert PASSWORD not in p.stdout + p.stderr + d.log.read_text()
 
 
+def test_attacks_on_one_layer_keep_only_verified_layers(bd):
+    """A pull commits each layer once it is verified and the layers under it are: a failed
+    pull keeps those (the next pull does not fetch them again, a prune removes them), never
+    the layer that failed, nor one above it."""
+    d = bd
+    data = [os.urandom(256 << 10) for _ in range(2)]
+    tars = [make_rootfs_tar({f"data/{i}": b}) for i, b in enumerate(data)]
+    man, cfg, blobs, digests, chains = tr.oci_image(tars)
+    # a config that names another top layer than the one served
+    wrong = [tr.sha(tars[0]), "sha256:" + "1" * 64]
+    man_w, cfg_w, blobs_w, _, chains_w = tr.oci_image(tars, diff_ids=wrong)
+    # the top layer comes slowly: a failure cancels the other downloads, and the bottom one is
+    # verified by then
+    fake = Fake({"latest": (man, OCI_MANIFEST), "wrong": (man_w, OCI_MANIFEST)},
+                {**blobs, **blobs_w, digests[1]: tr.corrupt(blobs[digests[1]])}, auth=False,
+                throttle=1 << 20, fast=digests[:1])
+    with tr.server(fake) as a:
+        ref = f"127.0.0.1:{a.port}/two:latest"
+        before, size0 = snapshot(d), layers_size(d)
+
+        # the top blob is corrupt: the verified bottom layer stays, the top leaves no trace
+        p = berth(d, "pull", ref, timeout=120)
+        assert p.returncode == 1 and "verification failed" in p.stderr and digests[1] in p.stderr, p.stderr
+        assert_unchanged(d, before, kept=chains[:1])
+        assert layers_size(d) >= size0 + (256 << 10)
+
+        # repaired: the bottom layer is not fetched again, the image is right
+        fake.blobs[digests[1]] = blobs[digests[1]]
+        n0 = blob_gets(a, digests[0])
+        p = ok(berth(d, "pull", ref, timeout=120))
+        assert f"{digests[0][7:19]}: Already exists" in p.stdout, p.stdout
+        assert blob_gets(a, digests[0]) == n0
+        st, _, body = d.api("GET", f"/v1.50/images/{ref}/json")
+        assert st == 200 and json.loads(body)["Id"] == sha(cfg)
+        assert json.loads(body)["RootFS"]["Layers"] == [sha(t) for t in tars]
+        for i, c in enumerate(chains):
+            assert (d.data / "layers" / c[7:] / "diff" / "data" / str(i)).read_bytes() == data[i]
+        # rmi takes the layers with the image
+        ok(berth(d, "rmi", ref))
+        assert_unchanged(d, before)
+
+        # the bottom blob is corrupt: the top layer, verified but over nothing, is not kept
+        fake.blobs[digests[0]] = tr.corrupt(blobs[digests[0]])
+        p = berth(d, "pull", ref, timeout=120)
+        assert p.returncode == 1 and "verification failed" in p.stderr and digests[0] in p.stderr, p.stderr
+        assert_unchanged(d, before)
+        fake.blobs[digests[0]] = blobs[digests[0]]
+
+        # the config names another top layer: the bottom layer stays, the top one does not
+        p = berth(d, "pull", f"127.0.0.1:{a.port}/two:wrong", timeout=120)
+        assert p.returncode == 1 and "layers from manifest don't match image configuration" in p.stderr, p.stderr
+        assert chains_w[0] == chains[0]
+        assert_unchanged(d, before, kept=chains[:1])
+
+        # a prune removes what failed pulls left; tagged images stay
+        st, _, body = d.api("POST", "/v1.50/images/prune", timeout=60)
+        assert st == 200, body
+        res = json.loads(body)
+        assert {"Deleted": chains[0]} in (res["ImagesDeleted"] or []), res
+        assert res["SpaceReclaimed"] >= 256 << 10, res
+        assert_unchanged(d, before)
+        assert layers_size(d) == size0
+
+
+def test_running_pull_keeps_its_layers(bd):
+    """rmi and prune during a pull delete none of the layers it found or committed."""
+    d = bd
+    data = [os.urandom(256 << 10), os.urandom(256 << 10), os.urandom(4 << 20)]
+    tars = [make_rootfs_tar({f"data/{i}": b}) for i, b in enumerate(data)]
+    man1, _, blobs1, _, _ = tr.oci_image(tars[:1])
+    man, cfg, blobs, digests, chains = tr.oci_image(tars)
+    fake = Fake({"one": (man1, OCI_MANIFEST), "three": (man, OCI_MANIFEST)}, {**blobs1, **blobs},
+                auth=False, throttle=1 << 20, fast=digests[:2])
+    with tr.server(fake) as a:
+        one, three = f"127.0.0.1:{a.port}/img:one", f"127.0.0.1:{a.port}/img:three"
+        before = snapshot(d)
+        ok(berth(d, "pull", one, timeout=120))
+        # layer 0 is in the store (img:one's), layer 1 comes fast, layer 2 slowly
+        proc = subprocess.Popen([str(engine.BUILD / "berth"), "-H", d.host, "pull", three],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=d.env())
+        try:
+            end = time.monotonic() + 30
+            while time.monotonic() < end and not (d.data / "layers" / chains[1][7:]).exists():
+                time.sleep(0.05)
+            assert (d.data / "layers" / chains[1][7:]).exists(), "layer 1 was not committed"
+            assert proc.poll() is None, "the pull ended too soon"
+            # the last image with layer 0 goes; a prune finds layer 1 in no image
+            p = ok(berth(d, "rmi", one))
+            assert chains[0] not in p.stdout, p.stdout
+            st, _, body = d.api("POST", "/v1.50/images/prune", timeout=60)
+            assert st == 200 and chains[1] not in body.decode() and chains[0] not in body.decode(), body
+            assert proc.poll() is None, "the pull ended too soon"
+            out, err = proc.communicate(timeout=120)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait(10)
+        assert proc.returncode == 0, err
+        assert f"Status: Downloaded newer image for {three}" in out
+        st, _, body = d.api("GET", f"/v1.50/images/{three}/json")
+        assert st == 200 and json.loads(body)["Id"] == sha(cfg)
+        for i, c in enumerate(chains):
+            assert (d.data / "layers" / c[7:] / "diff" / "data" / str(i)).read_bytes() == data[i]
+        ok(berth(d, "rmi", three))
+        assert_unchanged(d, before)
+
+
 def test_decompression_bomb(tmp_path):
     """A layer of ~100 KiB gzip that unpacks to 128 MiB; berthd's max-layer-size is 16 MiB."""
     zeros = make_rootfs_tar({"bomb": b"\0" * (128 << 20)})
@@ -676,7 +799,8 @@ def docker_archive(layers, repo_tag):
 def test_kill9_during_pull_then_restart(bd, plain):
     d = bd
     ref = f"{plain.host}/big:latest"
-    layers = [make_rootfs_tar({f"data/{i}": os.urandom(6 << 20)}) for i in range(5)]
+    files = [os.urandom(6 << 20) for _ in range(5)]
+    layers = [make_rootfs_tar({f"data/{i}": b}) for i, b in enumerate(files)]
     arch, want_id = docker_archive(layers, ref)
     p = d.berth("load", input=arch, timeout=120)
     assert p.returncode == 0, p.stderr
@@ -684,6 +808,10 @@ def test_kill9_during_pull_then_restart(bd, plain):
     ok(berth(d, "push", ref, timeout=300))
     ok(berth(d, "rmi", ref))
     man, m, cfg, blobs = image_parts(plain.host, "big")
+    # berth re-makes layer tars on push (a foreign tar's diff id may change): the layers
+    # pulled are the pushed config's
+    diff_ids = json.loads(cfg)["rootfs"]["diff_ids"]
+    chains = tr.chain_ids(diff_ids)
     # served by a throttled copy of the registry: the first layer fast, the rest slowly
     first = m["layers"][0]["digest"]
     fake = Fake({"latest": (man, m.get("mediaType") or OCI_MANIFEST)}, {**blobs, sha(cfg): cfg},
@@ -694,9 +822,11 @@ def test_kill9_during_pull_then_restart(bd, plain):
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=d.env())
         try:
             end = time.monotonic() + 60
-            while time.monotonic() < end and sum(fake.sent.values()) < (3 << 20):
+            while time.monotonic() < end and (sum(fake.sent.values()) < (3 << 20) or
+                                              not (d.data / "layers" / chains[0][7:]).exists()):
                 time.sleep(0.1)
             assert sum(fake.sent.values()) >= (3 << 20), "the pull did not start"
+            assert (d.data / "layers" / chains[0][7:]).exists(), "the first layer was not committed"
             time.sleep(0.5)
             d.kill9()
             proc.wait(30)
@@ -707,23 +837,30 @@ def test_kill9_during_pull_then_restart(bd, plain):
         assert proc.returncode != 0
         fake.throttle = None
         d.start()
-        # no partial image, no half-unpacked layer
+        # no partial image, no half-unpacked layer: only the layer verified before the kill
         assert image_id(d, sref) is None
         imgs, layers_now = snapshot(d)
         assert want_id not in [i[0] for i in imgs]
         assert not [n for n in layers_now if n.startswith("tmp")], layers_now
+        assert chains[0][7:] in layers_now
+        assert not [c for c in chains[1:] if c[7:] in layers_now], layers_now
         ok(berth(d, "images"))
-        sent_before = dict(fake.sent)
-        n_first = sum(1 for meth, path, _ in a.requests if meth == "GET" and path.endswith(first))
+        gets_before = {x["digest"]: blob_gets(a, x["digest"]) for x in m["layers"]}
         p = ok(berth(d, "pull", sref, timeout=300))
         assert f"Status: Downloaded newer image for {sref}" in p.stdout
-        # berth re-makes layer tars on push (a foreign tar's diff id may change): the id
-        # pulled is the pushed config's
         assert image_id(d, sref) == m["config"]["digest"]
+        # the layer verified before the kill is not fetched again; the others are
+        assert f"{first[7:19]}: Already exists" in p.stdout, p.stdout
+        assert blob_gets(a, first) == gets_before[first]
+        for x in m["layers"][1:]:
+            assert blob_gets(a, x["digest"]) == gets_before[x["digest"]] + 1, x["digest"]
+        # the image is the pushed one, layer by layer
+        st, _, body = d.api("GET", f"/v1.50/images/{sref}/json")
+        assert st == 200 and json.loads(body)["RootFS"]["Layers"] == diff_ids
         st, _, body = d.api("GET", f"/v1.50/images/{sref}/history")
         assert st == 200 and len(json.loads(body)) == 5
-        # the layer verified before the kill should not be fetched again
-        refetched = sum(1 for meth, path, _ in a.requests if meth == "GET" and path.endswith(first)) > n_first
-        if refetched or f"{first[7:19]}: Already exists" not in p.stdout:
-            pytest.xfail("a pull commits its layers only with the image: after a kill -9 the "
-                         "layers verified before it are fetched again (issue 4, acceptance 3)")
+        for i, c in enumerate(chains):
+            got = (d.data / "layers" / c[7:] / "diff" / "data" / str(i)).read_bytes()
+            assert got == files[i], f"layer {i} differs"
+        ok(berth(d, "rmi", sref))
+        assert not [c for c in chains if c[7:] in snapshot(d)[1]]

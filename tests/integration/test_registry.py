@@ -11,12 +11,14 @@ docker-registry, htpasswd (apache2-utils) and openssl.
 import base64
 import hashlib
 import http.server
+import io
 import json
 import os
 import shutil
 import signal
 import socket
 import subprocess
+import tarfile
 import threading
 import time
 import urllib.error
@@ -86,12 +88,13 @@ def inspect(store, ref):
     return json.loads(cli("inspect", store, ref).stdout)
 
 
-def store_is_empty(store):
-    """No image and no layer dir (committed or temp) in the store."""
+def store_is_empty(store, kept=()):
+    """No image, no temp layer dir, and no committed layer but those in kept: chain ids of
+    layers the pull verified (it commits each one at once, for the next pull to reuse)."""
     assert cli("images", store).stdout.strip() == ""
     layers = store / "layers"
     left = sorted(p.name for p in layers.iterdir()) if layers.exists() else []
-    assert left in ([], ["empty", "l"]), left
+    assert sorted(n for n in left if n not in ("empty", "l")) == sorted(c[7:] for c in kept), left
 
 
 # ---- processes and servers -----------------------------------------------------
@@ -412,14 +415,58 @@ def sha(b):
     return "sha256:" + hashlib.sha256(b).hexdigest()
 
 
+def layer_tar(files):
+    """An uncompressed layer tar of {path: bytes}."""
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as t:
+        for name, data in files.items():
+            ti = tarfile.TarInfo(name)
+            ti.size, ti.mode, ti.mtime = len(data), 0o644, 1700000000
+            t.addfile(ti, io.BytesIO(data))
+    return buf.getvalue()
+
+
+def chain_ids(diff_ids):
+    """The store's names of the layers: each diff id over the chain under it."""
+    out = []
+    for d in diff_ids:
+        out.append(d if not out else sha(f"{out[-1]} {d}".encode()))
+    return out
+
+
+def oci_image(tars, diff_ids=None):
+    """An OCI image of uncompressed layer tars: (manifest bytes, config bytes, {digest: blob}
+    of config and layers, the layers' blob digests, their chain ids). diff_ids (the config's)
+    default to the layers' own."""
+    diff_ids = diff_ids or [sha(t) for t in tars]
+    cfg = json.dumps({"architecture": "amd64" if os.uname().machine == "x86_64" else "arm64",
+                      "os": "linux", "created": "2026-01-01T00:00:00Z", "config": {},
+                      "rootfs": {"type": "layers", "diff_ids": diff_ids},
+                      "history": [{"created_by": f"layer {i}"} for i in range(len(tars))]}).encode()
+    m = {"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+         "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": sha(cfg),
+                    "size": len(cfg)},
+         "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar", "digest": sha(t),
+                     "size": len(t)} for t in tars]}
+    blobs = {sha(cfg): cfg, **{sha(t): t for t in tars}}
+    return json.dumps(m).encode(), cfg, blobs, [sha(t) for t in tars], chain_ids(diff_ids)
+
+
+def corrupt(b):
+    bad = bytearray(b)
+    bad[len(bad) // 2] ^= 0xFF
+    return bytes(bad)
+
+
 class FakeRegistry:
     """Requires Basic auth (user/PASSWORD), serves the manifests/blobs it is given; blobs may
     be redirected to another server."""
 
-    def __init__(self, manifests, blobs, blob_redirect=None):
+    def __init__(self, manifests, blobs, blob_redirect=None, delay=None):
         self.manifests = manifests  # reference -> (bytes, content type)
         self.blobs = blobs
         self.blob_redirect = blob_redirect
+        self.delay = delay or {}  # digest -> seconds before the blob is served
         self.auth = "Basic " + base64.b64encode(f"user:{PASSWORD}".encode()).decode()
 
     def __call__(self, h):
@@ -441,6 +488,7 @@ class FakeRegistry:
                 return reply(h, 404, "")
             if self.blob_redirect:
                 return reply(h, 307, "", {"Location": f"{self.blob_redirect}/blob/{d}"})
+            time.sleep(self.delay.get(d, 0))
             return reply(h, 200, self.blobs[d])
         return reply(h, 404, "")
 
@@ -561,6 +609,49 @@ def test_fake_registry_attacks(tmp_path, plain, busybox_tar):
         # "sha256:../../x" never reaches the server
         paths = [path for _, path, _ in a.requests]
         assert not any(".." in x for x in paths), paths
+
+
+def test_verified_layers_are_kept_for_the_next_pull(tmp_path):
+    """A pull commits each layer once it is verified and the layers under it are: a pull that
+    fails keeps them and the next one does not fetch them again; nothing unverified is kept."""
+    data = [os.urandom(128 << 10) for _ in range(2)]
+    tars = [layer_tar({f"data/{i}": b}) for i, b in enumerate(data)]
+    man, cfg, blobs, digests, chains = oci_image(tars)
+    ct = "application/vnd.oci.image.manifest.v1+json"
+    # the top layer comes late: a failure cancels the other downloads, and the bottom one is
+    # verified by then
+    fake = FakeRegistry({"latest": (man, ct)}, {**blobs, digests[1]: corrupt(blobs[digests[1]])},
+                        delay={digests[1]: 0.5})
+    with server(fake) as a:
+        ref = f"127.0.0.1:{a.port}/busybox:latest"
+
+        def gets(digest):
+            return sum(1 for meth, path, _ in a.requests if meth == "GET" and path.endswith(digest))
+
+        # the top blob is corrupt: the bottom layer stays, no trace of the top one
+        dst = tmp_path / "dst"
+        p = cli(*user_args(), "--retries", "0", "pull", dst, ref, ok=False)
+        assert p.returncode == 1 and "verification failed" in p.stderr and digests[1] in p.stderr, p.stderr
+        store_is_empty(dst, kept=chains[:1])
+        # the registry is repaired: only the top layer is fetched
+        fake.blobs = blobs
+        n = gets(digests[0])
+        p = cli(*user_args(), "pull", dst, ref)
+        assert last_word(p, "ID") == sha(cfg)
+        assert gets(digests[0]) == n and gets(digests[1]) == 2
+        seen = {(x.get("id"), x.get("status")) for x in progress(p)}
+        assert (digests[0][7:19], "Already exists") in seen, seen
+        assert (digests[1][7:19], "Pull complete") in seen, seen
+        assert inspect(dst, ref)["Layers"] == 2
+        for i, c in enumerate(chains):
+            assert (dst / "layers" / c[7:] / "diff" / f"data/{i}").read_bytes() == data[i]
+
+        # the bottom blob is corrupt: the top layer, verified but over nothing, is not kept
+        fake.blobs = {**blobs, digests[0]: corrupt(blobs[digests[0]])}
+        dst = tmp_path / "dst2"
+        p = cli(*user_args(), "--retries", "0", "pull", dst, ref, ok=False)
+        assert p.returncode == 1 and "verification failed" in p.stderr and digests[0] in p.stderr, p.stderr
+        store_is_empty(dst)
 
 
 # ---- TLS and basic auth --------------------------------------------------------------

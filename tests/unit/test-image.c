@@ -730,6 +730,131 @@ static void test_history_rows(void)
 	}
 }
 
+/* Unpack a layer tar into a temp dir of the store (image_layer_unpack). */
+static char *unpack(struct image_store *s, const struct m *layer, char **ret_diff_id)
+{
+	_cleanup_close_ int fd = tar_of(layer, true);
+	_cleanup_error_ struct error *err = NULL;
+	char *tmp = NULL;
+
+	CHECK(image_layer_unpack(s, fd, &tmp, NULL, ret_diff_id, &err) == 0);
+	return tmp;
+}
+
+static bool layer_dir(const char *store, const char *chain)
+{
+	_cleanup_free_ char *p = xasprintf("%s/layers/%s/diff", store, chain + 7);
+	return access(p, F_OK) == 0;
+}
+
+/* Layers committed one by one (a pull), leases, the image on top, prune and reopen. */
+static void test_pulled_layers(void)
+{
+	_cleanup_free_ char *store = xasprintf("%s/pulled", root), *d1 = NULL, *d2 = NULL,
+			    *c1 = NULL, *c2 = NULL, *tmp = NULL, *tmp_path = NULL, *cfg = NULL,
+			    *cdig = NULL, *id = NULL, *dx = NULL;
+	_cleanup_error_ struct error *err = NULL;
+	_cleanup_json_ json_object *pr = NULL, *items = NULL;
+	struct image_store *s = NULL;
+	struct image_lease *l = NULL, *l2 = NULL;
+	char *refs[] = {"docker.io/library/pulled:1", NULL};
+	uint64_t size = 0;
+
+	CHECK(image_store_open(store, &s, &err) == 0);
+	image_lease_new(s, &l);
+
+	/* what the unpack measured binds the commit: another diff id is refused, the dir goes */
+	tmp = unpack(s, layer1, &d1);
+	tmp_path = xasprintf("%s/layers/%s", store, tmp);
+	CHECK(image_layer_commit(l, tmp, NULL,
+				 "sha256:"
+				 "1111111111111111111111111111111111111111111111111111111111111111",
+				 NULL, &err) == -EINVAL);
+	CHECK(err && strstr(err->msg, "don't match"));
+	CHECK(access(tmp_path, F_OK) < 0);
+	error_free(TAKE_PTR(err));
+	free(TAKE_PTR(tmp));
+	free(TAKE_PTR(tmp_path));
+
+	/* a layer over a parent the store does not have is refused */
+	tmp = unpack(s, layer2, &d2);
+	c1 = image_chain_id(NULL, d1);
+	CHECK(image_layer_commit(l, tmp, c1, d2, NULL, &err) == -ENOENT);
+	error_free(TAKE_PTR(err));
+	free(TAKE_PTR(tmp));
+
+	/* bottom, then top: both committed before any image names them */
+	tmp = unpack(s, layer1, &dx);
+	free(TAKE_PTR(c1));
+	CHECK(image_layer_commit(l, tmp, NULL, d1, &c1, &err) == 0);
+	CHECK_STREQ(c1, d1);
+	free(TAKE_PTR(tmp));
+	free(TAKE_PTR(dx));
+	tmp = unpack(s, layer2, &dx);
+	CHECK(image_layer_commit(l, tmp, c1, d2, &c2, &err) == 0);
+	free(TAKE_PTR(tmp));
+	CHECK(c2 && layer_dir(store, c2));
+	CHECK(image_layer_acquire(l, c1, &size) && size > 0);
+
+	/* a committed layer outlives a restart; a temp dir does not */
+	tmp = unpack(s, layer1, NULL);
+	tmp_path = xasprintf("%s/layers/%s", store, tmp);
+	image_lease_free(TAKE_PTR(l));
+	image_store_close(TAKE_PTR(s));
+	CHECK(image_store_open(store, &s, &err) == 0);
+	CHECK(access(tmp_path, F_OK) < 0);
+	image_lease_new(s, &l);
+	CHECK(image_layer_acquire(l, c1, NULL));
+	CHECK(image_layer_acquire(l, c2, NULL));
+
+	/* a prune deletes no leased layer */
+	CHECK(image_prune(s, NULL, NULL, NULL, &pr, &err) == 0);
+	CHECK(layer_dir(store, c1) && layer_dir(store, c2));
+	json_object_put(TAKE_PTR(pr));
+
+	/* the image on top of them */
+	cfg = xasprintf("{\"architecture\":\"amd64\",\"os\":\"linux\",\"rootfs\":{\"type\":"
+			"\"layers\",\"diff_ids\":[\"%s\",\"%s\"]}}",
+			d1, d2);
+	cdig = xasprintf("sha256:%s",
+			 "0000000000000000000000000000000000000000000000000000000000000000");
+	CHECK(image_commit_pulled(s, cfg, strlen(cfg), cdig, refs, NULL, &err) == -EINVAL);
+	error_free(TAKE_PTR(err));
+	free(cdig);
+	{
+		_cleanup_free_ char *h = sha(cfg, strlen(cfg));
+		cdig = xstrdup(h);
+	}
+	CHECK(image_commit_pulled(s, cfg, strlen(cfg), cdig, refs, &id, &err) == 0);
+	CHECK_STREQ(id, cdig);
+	image_lease_free(TAKE_PTR(l));
+	{
+		_cleanup_(image_info_freep) struct image_info *i = NULL;
+		CHECK(image_lookup(s, "pulled:1", &i, &err) == 0);
+		CHECK(i && i->n_layers == 2);
+	}
+	/* rmi takes them with the image, unless a running pull holds one */
+	image_lease_new(s, &l2);
+	CHECK(image_layer_acquire(l2, c1, NULL));
+	CHECK(image_remove(s, "pulled:1", false, false, NULL, NULL, &items, &err) == 0);
+	CHECK(layer_dir(store, c1) && !layer_dir(store, c2));
+	image_lease_free(TAKE_PTR(l2));
+	/* then a prune finds it in no image */
+	CHECK(image_prune(s, NULL, NULL, NULL, &pr, &err) == 0);
+	CHECK(!layer_dir(store, c1));
+	{
+		json_object *del = NULL, *sr = NULL;
+		CHECK(json_object_object_get_ex(pr, "ImagesDeleted", &del) && del &&
+		      json_object_array_length(del) == 1);
+		CHECK(json_object_object_get_ex(pr, "SpaceReclaimed", &sr) &&
+		      json_object_get_int64(sr) > 0);
+	}
+	/* an image whose layers are not in the store is refused */
+	CHECK(image_commit_pulled(s, cfg, strlen(cfg), cdig, refs, NULL, &err) == -ENOENT);
+	CHECK(err && strstr(err->msg, "is not in the store"));
+	image_store_close(s);
+}
+
 static void test_reopen_sweeps(void)
 {
 	_cleanup_free_ char *junk = xasprintf("%s/store/layers/tmp-junk", root),
@@ -832,6 +957,7 @@ int main(void)
 	RUN(test_lookup_and_list);
 	RUN(test_history_rows);
 	RUN(test_reopen_sweeps);
+	RUN(test_pulled_layers);
 	RUN(test_many_layers_lowerdir);
 	RUN(test_busybox);
 	rm_rf(root);
