@@ -5,8 +5,9 @@
 #   scripts/demo.sh [ARGS...]        default: echo hello from berth
 #
 # Needs root and a built tree (make -j2). Uses a private berthd (its own data-root, exec-root
-# and socket in a temporary folder) and leaves nothing behind but the image cache
-# (${BERTH_CACHE:-REPO/.cache}).
+# and socket in a temporary folder) in a network namespace of its own, where it makes its
+# default bridge (berth0) and NAT table, so the host's network is not touched; leaves
+# nothing behind but the image cache (${BERTH_CACHE:-REPO/.cache}).
 set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -22,6 +23,7 @@ done
 TMP=$(mktemp -d /tmp/berth-demo.XXXXXX)
 SOCK=$TMP/run/berthd.sock
 PID=
+NS=berth-demo-$$
 cleanup() {
 	if [ -n "$PID" ]; then
 		"$BIN/berth" -H "unix://$SOCK" rm -f $("$BIN/berth" -H "unix://$SOCK" ps -aq 2>/dev/null) \
@@ -31,6 +33,7 @@ cleanup() {
 	fi
 	grep -o " $TMP[^ ]*" /proc/self/mountinfo | sort -r | xargs -r -n1 umount -l 2>/dev/null || true
 	rm -rf "$TMP"
+	ip netns del "$NS" 2>/dev/null || true
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -39,8 +42,10 @@ trap 'exit 130' INT TERM
 "$REPO/tests/images/build-busybox.sh" "$CACHE/busybox" >/dev/null
 tar -C "$CACHE/busybox/rootfs" -cf "$TMP/busybox.tar" .
 
-"$BIN/berthd" --data-root "$TMP/data" --exec-root "$TMP/run" -H "unix://$SOCK" \
-	>"$TMP/berthd.log" 2>&1 &
+ip netns add "$NS"
+ip -n "$NS" link set lo up
+nsenter --net="/run/netns/$NS" "$BIN/berthd" --data-root "$TMP/data" --exec-root "$TMP/run" \
+	-H "unix://$SOCK" >"$TMP/berthd.log" 2>&1 &
 PID=$!
 for _ in $(seq 1 200); do [ -S "$SOCK" ] && break; sleep 0.05; done
 [ -S "$SOCK" ] || { cat "$TMP/berthd.log" >&2; exit 1; }
