@@ -474,3 +474,77 @@ def test_create_on_unknown_network_and_bad_ip(nd):
     assert p.returncode != 0 and "user defined networks only" in p.stderr
     st, cs = api_json(nd, "GET", "/v1.50/containers/json?all=1")
     assert cs == []
+
+
+# ---- more of the scope -----------------------------------------------------------
+
+def test_internal_network_mac_and_dns_options(nd):
+    dk(nd, "network", "create", "--internal", "inside")
+    dk(nd, "run", "-d", "--name", "in1", "--network", "inside", "--mac-address", "02:42:de:ad:be:ef",
+       "--dns-search", "example.test", "--dns-option", "timeout:2", "busybox", "sleep", "60")
+    ep = inspect(nd, "in1")["NetworkSettings"]["Networks"]["inside"]
+    assert ep["MacAddress"] == "02:42:de:ad:be:ef"
+    link = dk(nd, "exec", "in1", "cat", "/sys/class/net/eth0/address").stdout.strip()
+    assert link == "02:42:de:ad:be:ef"
+    # an internal network has no default route out
+    assert "default" not in dk(nd, "exec", "in1", "ip", "route").stdout
+    rc = dk(nd, "exec", "in1", "cat", "/etc/resolv.conf").stdout
+    assert "nameserver 127.0.0.11" in rc and "search example.test" in rc and "timeout:2" in rc
+    # containers on it still find each other
+    out = dk(nd, "run", "--rm", "--network", "inside", "busybox", "ping", "-c1", "-W2", "in1").stdout
+    assert "1 packets received" in out
+
+
+def test_restart_keeps_networking(nd):
+    dk(nd, "network", "create", "rs")
+    dk(nd, "run", "-d", "--name", "r1", "--network", "rs", "-p", "127.0.0.1:8090:80", "busybox",
+       "sh", "-c", "echo r1 > /tmp/index.html; exec httpd -f -p 80 -h /tmp")
+    assert "r1" in wait_http(nd.ns, 8090, "/index.html")
+    dk(nd, "restart", "-t", "1", "r1")
+    assert "r1" in wait_http(nd.ns, 8090, "/index.html")
+    out = dk(nd, "run", "--rm", "--network", "rs", "busybox", "ping", "-c1", "-W2", "r1").stdout
+    assert "1 packets received" in out
+    dk(nd, "stop", "-t", "1", "r1")
+    assert inspect(nd, "r1")["NetworkSettings"]["Ports"] == {}
+    assert nd.ns.veths() == []
+    # a graceful daemon restart keeps the networks
+    nd.stop()
+    nd.start()
+    names = dk(nd, "network", "ls", "--format", "{{.Name}}").stdout.split()
+    assert "rs" in names
+    dk(nd, "start", "r1")
+    assert "r1" in wait_http(nd.ns, 8090, "/index.html")
+
+
+def test_bip_and_address_pools(tmp_path_factory, busybox_rootfs):
+    ns = Netns(f"berth-p{os.getpid()}")
+    tmp = tempfile.mkdtemp(prefix="bp-", dir="/tmp")
+    d = engine.Berthd(tmp, netns=ns.name, extra_args=[
+        "--bip", "10.210.0.1/24", "--default-address-pool", "base=10.220.0.0/16,size=24"])
+    try:
+        d.start()
+        d.import_busybox()
+        br = json.loads(dk(d, "network", "inspect", "bridge").stdout)[0]
+        assert br["IPAM"]["Config"] == [{"Subnet": "10.210.0.0/24", "Gateway": "10.210.0.1"}]
+        assert br["Options"]["com.docker.network.bridge.name"] == "berth0"
+        dk(d, "network", "create", "p1")
+        dk(d, "network", "create", "p2")
+        subs = [json.loads(dk(d, "network", "inspect", n).stdout)[0]["IPAM"]["Config"][0]["Subnet"]
+                for n in ("p1", "p2")]
+        assert subs == ["10.220.0.0/24", "10.220.1.0/24"]
+        out = dk(d, "run", "--rm", "busybox", "ip", "-4", "-o", "addr", "show", "eth0").stdout
+        assert "10.210.0.2/24" in out
+        # a route of the host's covering the next pool subnet is skipped
+        ns.run("ip", "link", "add", "hr0", "type", "veth", "peer", "name", "hr1")
+        ns.run("ip", "addr", "add", "10.220.2.1/24", "dev", "hr0")
+        ns.run("ip", "link", "set", "hr0", "up")
+        ns.run("ip", "link", "set", "hr1", "up")
+        dk(d, "network", "create", "p3")
+        sub = json.loads(dk(d, "network", "inspect", "p3").stdout)[0]["IPAM"]["Config"][0]["Subnet"]
+        assert sub == "10.220.3.0/24"
+    finally:
+        problems = d.cleanup()
+        left = ns.veths()
+        ns.delete()
+        shutil.rmtree(tmp, ignore_errors=True)
+        assert not problems and not left, (problems, left)
