@@ -828,7 +828,8 @@ static int endpoint_alloc(struct engine *e, struct container *c, struct network 
 }
 
 /* Undo endpoint_alloc (and the interface, when there is one). */
-static void endpoint_free(struct engine *e, struct container *c, struct network *n, json_object *ep)
+static void endpoint_free(struct engine *e, struct container *c, struct network *n, json_object *ep,
+			  bool delete_link)
 {
 	struct in_addr a;
 	(void)c;
@@ -838,7 +839,7 @@ static void endpoint_free(struct engine *e, struct container *c, struct network 
 		if (e->dns && n)
 			net_dns_remove_records(e->dns, n->id, a);
 	}
-	if (get_s(ep, "BerthHostIf")) {
+	if (delete_link && get_s(ep, "BerthHostIf")) {
 		_cleanup_error_ struct error *err = NULL;
 		if (net_endpoint_detach(get_s(ep, "BerthHostIf"), &err) < 0)
 			log_warn("warning: %s", err ? err->msg : "veth");
@@ -1410,10 +1411,29 @@ int container_net_attach(struct engine *e, struct container *c, pid_t pid, struc
 	return r;
 }
 
+/* Another running container joined c's namespace (--network container:c): it outlives c's
+ * process, and with it the interfaces. */
+static bool namespace_shared(struct engine *e, struct container *c)
+{
+	for (struct container *o = e->containers; o; o = o->next) {
+		const char *m = o == c ? NULL : get_s(o->host_config, "NetworkMode");
+		if (m && startswith(m, "container:") && running(o) &&
+		    container_find(e, m + 10) == c)
+			return true;
+	}
+	return false;
+}
+
 void container_net_release(struct engine *e, struct container *c)
 {
 	json_object *nets = networks_of(c);
 	bool had_ports = c->n_port_fds > 0;
+	/* The veths go with the namespace when its last process has exited: the kernel tears
+	 * it down in the background, which is far cheaper than deleting each link here
+	 * (every unregistration waits for RCU). Only a namespace still in use needs them
+	 * deleted now (a failed start has killed its process; attach cleans up after
+	 * itself). */
+	bool shared = namespace_shared(e, c);
 	if (c->dns_listening && e->dns) {
 		net_dns_remove_listener(e->dns, c->id);
 		c->dns_listening = false;
@@ -1424,7 +1444,7 @@ void container_net_release(struct engine *e, struct container *c)
 			(void)k;
 			struct network *n = network_by_id(e, get_s(ep, "NetworkID"));
 			if (!isempty(get_s(ep, "EndpointID")) || get_s(ep, "BerthHostIf"))
-				endpoint_free(e, c, n, ep);
+				endpoint_free(e, c, n, ep, shared);
 		}
 	}
 	close_ports(c);
@@ -2266,7 +2286,7 @@ int engine_network_connect(struct engine *e, const char *ref, json_object *body,
 			}
 		}
 		if (r < 0 && c && n && ep) {
-			endpoint_free(e, c, n, ep);
+			endpoint_free(e, c, n, ep, true);
 			json_object_object_del(networks_of(c), n->name);
 		}
 	}
@@ -2322,7 +2342,7 @@ int engine_network_disconnect(struct engine *e, const char *ref, json_object *bo
 				  "connected to host network");
 	}
 	_cleanup_free_ char *k2 = xstrdup(key);
-	endpoint_free(e, c, n, ep);
+	endpoint_free(e, c, n, ep, true);
 	if (c->dns_listening && e->dns) {
 		_cleanup_strv_free_ char **nets = NULL;
 		json_object_object_del(networks_of(c), k2);

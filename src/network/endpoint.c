@@ -163,6 +163,12 @@ int net_endpoint_attach(const struct net_endpoint_config *c, int netns_fd, struc
 	else
 		net_mac_from_addr(c->addr.addr, mac);
 	r = net_nl_veth_add(nl, c->host_ifname, master, c->ifname, netns_fd, c->mtu, mac);
+	if (r == -EEXIST) {
+		/* The pair of an earlier run whose namespace the kernel has not torn down yet
+		 * (that happens asynchronously after the last process left it): replace it. */
+		(void)net_nl_link_del(nl, c->host_ifname);
+		r = net_nl_veth_add(nl, c->host_ifname, master, c->ifname, netns_fd, c->mtu, mac);
+	}
 	if (r < 0)
 		return nl_fail(nl, err, r, "failed to create veth pair '%s'", c->host_ifname);
 	r = endpoint_finish(nl, c, netns_fd, err);

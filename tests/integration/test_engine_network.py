@@ -50,8 +50,15 @@ class Netns:
         out = self.run("ip", "-o", "link", "show").stdout
         return [re.split(r"[:@]", l.split(": ", 1)[1])[0] for l in out.splitlines()]
 
-    def veths(self):
-        return [l for l in self.links() if l.startswith("veth")]
+    def veths(self, settle=5.0):
+        """The host ends of veth pairs. A container's pair goes when the kernel tears its
+        namespace down, shortly after its last process: wait for that (bounded)."""
+        deadline = time.monotonic() + settle
+        while True:
+            left = [l for l in self.links() if l.startswith("veth")]
+            if not left or time.monotonic() > deadline:
+                return left
+            time.sleep(0.05)
 
     def nft(self):
         return self.run("nft", "list", "ruleset").stdout
@@ -425,6 +432,7 @@ def test_kill9_with_published_ports_then_restart(nd):
     nd.start()
     assert "kept" in wait_http(nd.ns, 8088, "/index.html")
     assert "vethdead0" not in nd.ns.links()
+    assert "vethdead1" not in nd.ns.links()
     st = inspect(nd, "dies")["State"]
     assert st["Running"] is False
     assert "8089" not in nd.ns.nft()
