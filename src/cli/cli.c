@@ -134,6 +134,7 @@ static const struct {
 } groups[] = {
     {"container", "Manage containers"},
     {"image", "Manage images"},
+    {"network", "Manage networks"},
     {"system", "Manage berth"},
 };
 
@@ -285,14 +286,19 @@ int cli_main(int argc, char **argv)
 			group = groups[i].name;
 	if (group) {
 		if (!args[1] || streq(args[1], "--help") || streq(args[1], "-h")) {
+			/* docker: asked-for help goes to stdout, a bare "berth network" to stderr
+			 */
+			FILE *out = args[1] ? stdout : stderr;
 			const char *desc = "";
 			for (size_t i = 0; i < ELEMENTSOF(groups); i++)
 				if (streq(groups[i].name, group))
 					desc = groups[i].desc;
-			printf("Usage:  %s %s COMMAND\n\n%s\n\nCommands:\n", PROG, group, desc);
-			print_commands(stdout, group, false);
-			printf("\nRun '%s %s COMMAND --help' for more information on a command.\n",
-			       PROG, group);
+			fprintf(out, "Usage:  %s %s COMMAND\n\n%s\n\nCommands:\n", PROG, group,
+				desc);
+			print_commands(out, group, false);
+			fprintf(out,
+				"\nRun '%s %s COMMAND --help' for more information on a command.\n",
+				PROG, group);
 			return 0;
 		}
 		cmd = find_command(group, args[1]);

@@ -134,6 +134,7 @@ enum flag_type {
 	FLAG_LIST,   /* char *** (repeatable, appended) */
 	FLAG_INT,    /* int64_t * */
 	FLAG_COUNT,  /* only for internal use */
+	FLAG_CSV,    /* char *** like FLAG_LIST, each value split at commas (pflag's "strings") */
 };
 
 struct flag {
@@ -144,6 +145,10 @@ struct flag {
 	const char *help;
 	const char *metavar; /* shown in --help ("string", "list", "int"); NULL picks one */
 	bool *set;	     /* optional: set to true when given */
+	/* optional: docker's flag validators (opts.ValidateX). Return < 0 with the reason in
+	 * err (printed as `invalid argument "v" for "--x" flag: <reason>`); *ret may be set
+	 * to the value to store instead (owned). FLAG_STRING and FLAG_LIST only. */
+	int (*check)(const char *value, char **ret, struct error **err);
 };
 
 enum flags_mode {

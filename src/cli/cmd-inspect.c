@@ -60,7 +60,7 @@ static void json_pretty(struct sbuf *b, json_object *o, int depth)
 
 enum inspect_kind { K_ANY, K_CONTAINER, K_IMAGE, K_NETWORK, K_VOLUME };
 
-static int fetch(struct cli *cli, enum inspect_kind kind, const char *name, bool size,
+static int fetch(struct cli *cli, enum inspect_kind kind, const char *name, bool size, bool verbose,
 		 json_object **ret, struct error **err)
 {
 	_cleanup_free_ char *e = url_escape(name, true);
@@ -73,7 +73,7 @@ static int fetch(struct cli *cli, enum inspect_kind kind, const char *name, bool
 		path = xasprintf("/images/%s/json", e);
 		break;
 	case K_NETWORK:
-		path = xasprintf("/networks/%s", e);
+		path = xasprintf("/networks/%s%s", e, verbose ? "?verbose=true" : "");
 		break;
 	case K_VOLUME:
 		path = xasprintf("/volumes/%s", e);
@@ -91,7 +91,7 @@ static int inspect_main(struct cli *cli, int argc, char **argv, enum inspect_kin
 	_cleanup_(template_freep) struct template *t = NULL;
 	_cleanup_json_ json_object *found = json_object_new_array();
 	_cleanup_strv_free_ char **errors = NULL;
-	bool size = false;
+	bool size = false, verbose = false;
 	enum inspect_kind kind = fixed;
 	const struct flag flags_any[] = {
 	    {"format", 'f', FLAG_STRING, &format, "Format output using a custom template"},
@@ -105,12 +105,18 @@ static int inspect_main(struct cli *cli, int argc, char **argv, enum inspect_kin
 	const struct flag flags_image[] = {
 	    {"format", 'f', FLAG_STRING, &format, "Format output using a custom template"},
 	};
+	const struct flag flags_network[] = {
+	    {"format", 'f', FLAG_STRING, &format, "Format output using a custom template"},
+	    {"verbose", 'v', FLAG_BOOL, &verbose, "Verbose output for diagnostics"},
+	};
 	int ret = 0;
 
 	if (fixed == K_ANY) {
 		CLI_FLAGS(cli, flags_any, FLAGS_INTERSPERSED, argc, argv, &args);
 	} else if (fixed == K_CONTAINER) {
 		CLI_FLAGS(cli, flags_container, FLAGS_INTERSPERSED, argc, argv, &args);
+	} else if (fixed == K_NETWORK) {
+		CLI_FLAGS(cli, flags_network, FLAGS_INTERSPERSED, argc, argv, &args);
 	} else {
 		CLI_FLAGS(cli, flags_image, FLAGS_INTERSPERSED, argc, argv, &args);
 	}
@@ -143,14 +149,14 @@ static int inspect_main(struct cli *cli, int argc, char **argv, enum inspect_kin
 		struct error *err = NULL;
 		int r = -ENOENT;
 		if (kind != K_ANY)
-			r = fetch(cli, kind, *a, size, &o, &err);
+			r = fetch(cli, kind, *a, size, verbose, &o, &err);
 		else {
 			static const enum inspect_kind order[] = {K_CONTAINER, K_IMAGE, K_NETWORK,
 								  K_VOLUME};
 			for (size_t i = 0; i < ELEMENTSOF(order); i++) {
 				error_free(err);
 				err = NULL;
-				r = fetch(cli, order[i], *a, size, &o, &err);
+				r = fetch(cli, order[i], *a, size, false, &o, &err);
 				if (r >= 0)
 					break;
 				/* only "not found"-like errors move on to the next type */
@@ -189,12 +195,13 @@ static int inspect_main(struct cli *cli, int argc, char **argv, enum inspect_kin
 			fwrite(out.s, 1, out.len, stdout);
 			sbuf_release(&out);
 		}
+		/* docker's template inspector writes a lone newline when nothing came out */
+		if (json_object_array_length(found) == 0)
+			printf("\n");
 	} else if (format && streq(format, "json")) {
-		for (size_t i = 0; i < json_object_array_length(found); i++)
-			printf("%s\n",
-			       json_object_to_json_string_ext(json_object_array_get_idx(found, i),
-							      JSON_C_TO_STRING_PLAIN |
-								  JSON_C_TO_STRING_NOSLASHESCAPE));
+		/* docker's JSON inspector: one compact array */
+		printf("%s\n", json_object_to_json_string_ext(
+				   found, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 	} else {
 		struct sbuf out = {0};
 		json_pretty(&out, found, 0);
@@ -221,4 +228,9 @@ int cmd_container_inspect(struct cli *cli, int argc, char **argv)
 int cmd_image_inspect(struct cli *cli, int argc, char **argv)
 {
 	return inspect_main(cli, argc, argv, K_IMAGE);
+}
+
+int cmd_network_inspect(struct cli *cli, int argc, char **argv)
+{
+	return inspect_main(cli, argc, argv, K_NETWORK);
 }

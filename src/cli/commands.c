@@ -123,6 +123,19 @@ const struct command cli_commands[] = {
     {"image", "tag", NULL, cmd_tag, "SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]",
      "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE"},
 
+    /* berth network ... */
+    {"network", "connect", NULL, cmd_network_connect, "[OPTIONS] NETWORK CONTAINER",
+     "Connect a container to a network"},
+    {"network", "create", NULL, cmd_network_create, "[OPTIONS] NETWORK", "Create a network"},
+    {"network", "disconnect", NULL, cmd_network_disconnect, "[OPTIONS] NETWORK CONTAINER",
+     "Disconnect a container from a network"},
+    {"network", "inspect", NULL, cmd_network_inspect, "[OPTIONS] NETWORK [NETWORK...]",
+     "Display detailed information on one or more networks"},
+    {"network", "ls", "list", cmd_network_ls, "[OPTIONS]", "List networks"},
+    {"network", "prune", NULL, cmd_network_prune, "[OPTIONS]", "Remove all unused networks"},
+    {"network", "rm", "remove", cmd_network_rm, "NETWORK [NETWORK...]",
+     "Remove one or more networks"},
+
     /* berth system ... */
     {"system", "df", NULL, cmd_system_df, "[OPTIONS]", "Show berth disk usage"},
     {"system", "events", NULL, cmd_events, "[OPTIONS]", "Get real time events from the server"},

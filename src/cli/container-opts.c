@@ -35,7 +35,16 @@ void container_opts_release(struct container_opts *o)
 	free(o->memory_reservation);
 	free(o->memory_swap);
 	free(o->name);
-	free(o->network);
+	strv_free(o->networks);
+	strv_free(o->net_aliases);
+	strv_free(o->links);
+	strv_free(o->link_local_ips);
+	strv_free(o->dns_options);
+	strv_free(o->dns_search);
+	free(o->ip);
+	free(o->ip6);
+	free(o->mac_address);
+	free(o->domainname);
 	free(o->pid);
 	free(o->platform);
 	strv_free(o->publish);
@@ -124,47 +133,63 @@ static int read_env_file(const char *path, char ***env, struct error **err)
 	return 0;
 }
 
-/* "[ip:][hostport:]containerport[/proto]", ranges not supported beyond a single port */
-static int parse_publish(const char *spec, json_object *exposed, json_object *bindings,
-			 struct error **err)
+/* go-connections' ParsePortRange: "80" or "8000-8010", each 0..65535. Returns the strconv
+ * error text docker shows for --expose. */
+static int parse_port_range(const char *s, uint64_t *ret_start, uint64_t *ret_end,
+			    struct error **err)
 {
-	_cleanup_free_ char *s = xstrdup(spec);
-	char *proto = strrchr(s, '/');
-	const char *ip = "", *hostport = "", *cport;
-	char *parts[3];
-	size_t n = 0;
+	uint64_t v[2] = {0, 0};
+	const char *dash = strchr(s, '-');
+	int n = dash ? 2 : 1;
 
-	if (proto)
-		*proto++ = 0;
-	/* split on ':' from the right, keeping [v6] addresses intact */
-	char *p = s;
-	if (*p == '[') {
-		char *rb = strchr(p, ']');
-		if (!rb || rb[1] != ':')
-			return error_setx(err, -EINVAL, "invalid port format: '%s'", spec);
-		*rb = 0;
-		parts[n++] = p + 1;
-		p = rb + 2;
+	if (!*s)
+		return error_setx(err, -EINVAL, "empty string specified for ports");
+	for (int i = 0; i < n; i++) {
+		const char *b = i == 0 ? s : dash + 1;
+		size_t len = i == 0 && dash ? (size_t)(dash - s) : strcspn(b, "-");
+		_cleanup_free_ char *part = xstrndup(b, len);
+		if (!*part || strspn(part, "0123456789") != len)
+			return error_setx(err, -EINVAL,
+					  "strconv.ParseUint: parsing \"%s\": invalid syntax",
+					  part);
+		if (safe_atou64(part, &v[i]) < 0 || v[i] > 65535)
+			return error_setx(err, -ERANGE,
+					  "strconv.ParseUint: parsing \"%s\": value out of range",
+					  part);
 	}
-	for (char *c; n < 3 && (c = strchr(p, ':'));) {
-		*c = 0;
-		parts[n++] = p;
-		p = c + 1;
+	if (n == 1)
+		v[1] = v[0];
+	if (v[1] < v[0])
+		return error_setx(err, -EINVAL, "invalid range specified for port: %s", s);
+	*ret_start = v[0];
+	*ret_end = v[1];
+	return 0;
+}
+
+/* nat.SplitProtoPort: "80/udp" -> "udp", "80"; "80" -> "tcp", "80"; "" or "/x" -> "", "". */
+static void split_proto_port(const char *s, char **ret_proto, char **ret_port)
+{
+	const char *slash = strchr(s, '/');
+	if (!*s || s[0] == '/') {
+		*ret_proto = xstrdup("");
+		*ret_port = xstrdup("");
+		return;
 	}
-	if (n >= 3)
-		return error_setx(err, -EINVAL, "invalid port format: '%s'", spec);
-	parts[n++] = p;
-	if (n == 3) {
-		ip = parts[0];
-		hostport = parts[1];
-	} else if (n == 2)
-		hostport = parts[0];
-	cport = parts[n - 1];
-	if (!*cport || strspn(cport, "0123456789-") != strlen(cport))
-		return error_setx(err, -EINVAL, "invalid containerPort: %s", cport);
-	_cleanup_free_ char *key = xasprintf("%s/%s", cport, proto && *proto ? proto : "tcp");
-	json_object_object_add(exposed, key, json_object_new_object());
+	if (!slash) {
+		*ret_proto = xstrdup("tcp");
+		*ret_port = xstrdup(s);
+		return;
+	}
+	*ret_port = xstrndup(s, (size_t)(slash - s));
+	size_t n = strcspn(slash + 1, "/");
+	*ret_proto = n ? xstrndup(slash + 1, n) : xstrdup("tcp");
+}
+
+static void add_binding(json_object *exposed, json_object *bindings, const char *key,
+			const char *ip, const char *hostport)
+{
 	json_object *arr;
+	json_object_object_add(exposed, key, json_object_new_object());
 	if (!json_object_object_get_ex(bindings, key, &arr)) {
 		arr = json_object_new_array();
 		json_object_object_add(bindings, key, arr);
@@ -173,6 +198,137 @@ static int parse_publish(const char *spec, json_object *exposed, json_object *bi
 	json_add_str(b, "HostIp", ip);
 	json_add_str(b, "HostPort", hostport);
 	json_object_array_add(arr, b);
+}
+
+/* nat.ParsePortSpec: "[ip:][hostport:]containerport[/proto]", ranges on both sides
+ * ("8000-8002:80-82"), a host range for a single container port ("8000-8010:80"), and
+ * docker's "published=8080,target=80,protocol=udp" form. */
+static int parse_publish(const char *spec, json_object *exposed, json_object *bindings,
+			 struct error **err)
+{
+	_cleanup_free_ char *std = NULL, *proto = NULL, *cport = NULL;
+	_cleanup_strv_free_ char **parts = NULL;
+	const char *raw = spec;
+
+	if (strchr(spec, '=')) {
+		/* convertToStandardNotation */
+		_cleanup_free_ char *published = NULL, *target = NULL, *protocol = NULL;
+		_cleanup_free_ char *copy = xstrdup(spec);
+		for (char *save = NULL, *f = strtok_r(copy, ",", &save); f;
+		     f = strtok_r(NULL, ",", &save)) {
+			char *eq = strchr(f, '=');
+			if (!eq || eq == f)
+				return error_setx(
+				    err, -EINVAL,
+				    "invalid publish opts format (should be name=value "
+				    "but got '%s')",
+				    f);
+			*eq = 0;
+			char **dst = streq(f, "published")  ? &published
+				     : streq(f, "target")   ? &target
+				     : streq(f, "protocol") ? &protocol
+							    : NULL;
+			if (dst) {
+				free(*dst);
+				*dst = xstrdup(eq + 1);
+			}
+		}
+		raw = std = xasprintf("%s:%s/%s", published ? published : "", target ? target : "",
+				      protocol ? protocol : "tcp");
+	}
+
+	/* splitParts: the last two ':'-fields are the ports, anything before is the IP */
+	for (const char *p = raw;;) {
+		size_t n = strcspn(p, ":");
+		_cleanup_free_ char *f = xstrndup(p, n);
+		parts = strv_append(parts, f);
+		if (!p[n])
+			break;
+		p += n + 1;
+	}
+	size_t n = strv_length(parts);
+	_cleanup_free_ char *ip = NULL;
+	const char *hostport = n >= 2 ? parts[n - 2] : "";
+	if (n >= 3) {
+		struct sbuf b = {0};
+		for (size_t i = 0; i < n - 2; i++) {
+			if (i)
+				sbuf_puts(&b, ":");
+			sbuf_puts(&b, parts[i]);
+		}
+		ip = sbuf_take(&b);
+	} else
+		ip = xstrdup("");
+	split_proto_port(parts[n - 1], &proto, &cport);
+
+	if (ip[0] == '[') {
+		size_t l = strlen(ip);
+		/* net.SplitHostPort(ip + ":") */
+		const char *rb = strchr(ip, ']');
+		if (!rb)
+			return error_setx(
+			    err, -EINVAL,
+			    "invalid IP address %s: address %s:: missing ']' in address", ip, ip);
+		if (rb != ip + l - 1 || strchr(ip + 1, '['))
+			return error_setx(err, -EINVAL, "invalid IP address %s: address %s:: %s",
+					  ip, ip,
+					  rb != ip + l - 1 ? "missing port in address"
+							   : "unexpected '[' in address");
+		memmove(ip, ip + 1, l - 2);
+		ip[l - 2] = 0;
+	}
+	if (*ip && cli_ip_parse(ip, NULL) < 0)
+		return error_setx(err, -EINVAL, "invalid IP address: %s", ip);
+	if (!*cport)
+		return error_setx(err, -EINVAL, "no port specified: %s<empty>", raw);
+
+	uint64_t start, end, hstart = 0, hend = 0;
+	if (parse_port_range(cport, &start, &end, NULL) < 0)
+		return error_setx(err, -EINVAL, "invalid containerPort: %s", cport);
+	if (*hostport && parse_port_range(hostport, &hstart, &hend, NULL) < 0)
+		return error_setx(err, -EINVAL, "invalid hostPort: %s", hostport);
+	/* a host range for a single container port is the range to allocate from */
+	if (*hostport && end - start != hend - hstart && end != start)
+		return error_setx(
+		    err, -EINVAL,
+		    "invalid ranges specified for container and host Ports: %s and %s", cport,
+		    hostport);
+	for (char *c = proto; *c; c++)
+		*c = (char)tolower((unsigned char)*c);
+	if (!streq(proto, "tcp") && !streq(proto, "udp") && !streq(proto, "sctp"))
+		return error_setx(err, -EINVAL, "invalid proto: %s", proto);
+
+	for (uint64_t i = 0; i <= end - start; i++) {
+		_cleanup_free_ char *key = xasprintf("%" PRIu64 "/%s", start + i, proto);
+		_cleanup_free_ char *hp = NULL;
+		if (!*hostport)
+			hp = xstrdup("");
+		else if (start == end && hstart != hend)
+			hp = xasprintf("%" PRIu64 "-%" PRIu64, hstart, hend);
+		else
+			hp = xasprintf("%" PRIu64, hstart + i);
+		add_binding(exposed, bindings, key, ip, hp);
+	}
+	return 0;
+}
+
+/* --expose: "80", "80/udp", "8000-8010/tcp"; no host part. */
+static int parse_expose(const char *spec, json_object *exposed, struct error **err)
+{
+	_cleanup_free_ char *proto = NULL, *port = NULL;
+	_cleanup_error_ struct error *why = NULL;
+	uint64_t start, end;
+
+	if (strchr(spec, ':'))
+		return error_setx(err, -EINVAL, "invalid port format for --expose: %s", spec);
+	split_proto_port(spec, &proto, &port);
+	if (parse_port_range(port, &start, &end, &why) < 0)
+		return error_setx(err, -EINVAL, "invalid range format for --expose: %s, error: %s",
+				  spec, why->msg);
+	for (uint64_t i = start; i <= end; i++) {
+		_cleanup_free_ char *key = xasprintf("%" PRIu64 "/%s", i, proto);
+		json_object_object_add(exposed, key, json_object_new_object());
+	}
 	return 0;
 }
 
@@ -257,6 +413,306 @@ static json_object *kv_map(char **l, bool allow_bare)
 	return o;
 }
 
+/* ---- networks: docker's NetworkOpt and parseNetworkOpts ---------------------------------- */
+
+/* One --network: a name, or the "name=n,alias=a,ip=..." form. */
+struct net_attach {
+	char *target, *ipv4, *ipv6, *mac;
+	char **aliases, **links, **link_local_ips;
+	json_object *driver_opts; /* NULL when none */
+	int64_t gw_priority;
+};
+
+static void net_attach_release(struct net_attach *n)
+{
+	free(n->target);
+	free(n->ipv4);
+	free(n->ipv6);
+	free(n->mac);
+	strv_free(n->aliases);
+	strv_free(n->links);
+	strv_free(n->link_local_ips);
+	json_object_put(n->driver_opts);
+	*n = (struct net_attach){0};
+}
+
+static char *trim_dup(const char *s, size_t n)
+{
+	while (n > 0 && isspace((unsigned char)*s))
+		s++, n--;
+	while (n > 0 && isspace((unsigned char)s[n - 1]))
+		n--;
+	return xstrndup(s, n);
+}
+
+static bool is_word(char c)
+{
+	return isalnum((unsigned char)c) || c == '_';
+}
+
+static int net_attach_parse(const char *v, struct net_attach *ret, struct error **err)
+{
+	struct net_attach n = {0};
+	bool long_syntax = false;
+
+	/* docker's test: the regexp \w+=\w+ anywhere in the value */
+	for (const char *e = strchr(v, '='); e; e = strchr(e + 1, '='))
+		if (e > v && is_word(e[-1]) && is_word(e[1]))
+			long_syntax = true;
+	if (!long_syntax) {
+		ret->target = xstrdup(v);
+		return 0;
+	}
+	/* docker 28 lowercases the fields, values included */
+	_cleanup_free_ char *low = xstrdup(v);
+	for (char *c = low; *c; c++)
+		*c = (char)tolower((unsigned char)*c);
+	for (const char *f = low;;) {
+		size_t flen = strcspn(f, ",");
+		const char *eq = memchr(f, '=', flen);
+		if (!eq || eq == f) {
+			error_setx(err, -EINVAL, "invalid field %.*s", (int)flen, f);
+			goto fail;
+		}
+		_cleanup_free_ char *key = trim_dup(f, (size_t)(eq - f));
+		_cleanup_free_ char *val = trim_dup(eq + 1, flen - (size_t)(eq + 1 - f));
+		if (streq(key, "name")) {
+			free(n.target);
+			n.target = TAKE_PTR(val);
+		} else if (streq(key, "alias"))
+			n.aliases = strv_append(n.aliases, val);
+		else if (streq(key, "ip")) {
+			free(n.ipv4);
+			n.ipv4 = TAKE_PTR(val);
+		} else if (streq(key, "ip6")) {
+			free(n.ipv6);
+			n.ipv6 = TAKE_PTR(val);
+		} else if (streq(key, "mac-address")) {
+			free(n.mac);
+			n.mac = TAKE_PTR(val);
+		} else if (streq(key, "link-local-ip"))
+			n.link_local_ips = strv_append(n.link_local_ips, val);
+		else if (streq(key, "driver-opt")) {
+			const char *deq = strchr(val, '=');
+			if (!deq || deq == val) {
+				error_setx(err, -EINVAL,
+					   "invalid key value pair format in driver options");
+				goto fail;
+			}
+			_cleanup_free_ char *dk = trim_dup(val, (size_t)(deq - val));
+			_cleanup_free_ char *dv = trim_dup(deq + 1, strlen(deq + 1));
+			if (!n.driver_opts)
+				n.driver_opts = json_object_new_object();
+			json_add_str(n.driver_opts, dk, dv);
+		} else if (streq(key, "gw-priority")) {
+			if (safe_atoi64(val, &n.gw_priority) < 0) {
+				error_setx(err, -EINVAL, "invalid gw-priority (%s): invalid syntax",
+					   val);
+				goto fail;
+			}
+		} else {
+			error_setx(err, -EINVAL, "invalid field key %s", key);
+			goto fail;
+		}
+		if (!f[flen])
+			break;
+		f += flen + 1;
+	}
+	if (isempty(n.target)) {
+		error_setx(err, -EINVAL, "network name/id is not specified");
+		goto fail;
+	}
+	*ret = n;
+	return 0;
+fail:
+	net_attach_release(&n);
+	return -EINVAL;
+}
+
+int container_check_network(const char *v, char **ret, struct error **err)
+{
+	struct net_attach n = {0};
+	(void)ret;
+	int r = net_attach_parse(v, &n, err);
+	net_attach_release(&n);
+	return r;
+}
+
+/* container.NetworkMode.IsUserDefined */
+static bool net_user_defined(const char *mode)
+{
+	return !streq(mode, "default") && !streq(mode, "bridge") && !streq(mode, "host") &&
+	       !streq(mode, "none") && !startswith(mode, "container:");
+}
+
+/* applyContainerOptions: the plain flags (--ip, --network-alias, ...) go to the first
+ * network; mixing them with the same per-network option is an error. */
+static int net_apply_flags(struct net_attach *n, struct container_opts *o, struct error **err)
+{
+	if (n->aliases && o->net_aliases)
+		return error_setx(err, -EINVAL,
+				  "conflicting options: cannot specify both --network-alias and "
+				  "per-network alias");
+	if (n->ipv4 && o->ip)
+		return error_setx(err, -EINVAL,
+				  "conflicting options: cannot specify both --ip and per-network "
+				  "IPv4 address");
+	if (n->ipv6 && o->ip6)
+		return error_setx(err, -EINVAL,
+				  "conflicting options: cannot specify both --ip6 and per-network "
+				  "IPv6 address");
+	if (n->mac && o->mac_address)
+		return error_setx(err, -EINVAL,
+				  "conflicting options: cannot specify both --mac-address and "
+				  "per-network MAC address");
+	if (n->link_local_ips && o->link_local_ips)
+		return error_setx(err, -EINVAL,
+				  "conflicting options: cannot specify both --link-local-ip and "
+				  "per-network link-local IP addresses");
+	if (o->net_aliases) {
+		strv_free(n->aliases);
+		n->aliases = strv_copy(o->net_aliases);
+	}
+	/* on a user-defined network a link is an endpoint alias; on the default bridge it
+	 * stays a legacy link (HostConfig.Links only) */
+	if (net_user_defined(n->target) && o->links) {
+		strv_free(n->links);
+		n->links = strv_copy(o->links);
+	}
+	if (o->ip) {
+		free(n->ipv4);
+		n->ipv4 = xstrdup(o->ip);
+	}
+	if (o->ip6) {
+		free(n->ipv6);
+		n->ipv6 = xstrdup(o->ip6);
+	}
+	if (o->mac_address) {
+		free(n->mac);
+		n->mac = xstrdup(o->mac_address);
+	}
+	if (o->link_local_ips) {
+		strv_free(n->link_local_ips);
+		n->link_local_ips = strv_copy(o->link_local_ips);
+	}
+	return 0;
+}
+
+/*
+ * parseNetworkAttachmentOpt: the endpoint settings, NULL when they are all zero. docker
+ * sends every member of EndpointSettings; the zero ones are left out here, which the
+ * daemon reads the same.
+ */
+static int net_endpoint(const struct net_attach *n, json_object **ret, struct error **err)
+{
+	_cleanup_json_ json_object *ep = json_object_new_object();
+
+	*ret = NULL;
+	if (isempty(n->target) || strspn(n->target, " \t\n\r\v\f") == strlen(n->target))
+		return error_setx(err, -EINVAL, "no name set for network");
+	if (!net_user_defined(n->target)) {
+		if (n->aliases)
+			return error_setx(err, -EINVAL,
+					  "network-scoped aliases are only supported for "
+					  "user-defined networks");
+		if (n->links)
+			return error_setx(err, -EINVAL,
+					  "links are only supported for user-defined networks");
+	}
+	if (n->ipv4 || n->ipv6 || n->link_local_ips) {
+		json_object *ipam = json_object_new_object();
+		if (!isempty(n->ipv4))
+			json_add_str(ipam, "IPv4Address", n->ipv4);
+		if (!isempty(n->ipv6))
+			json_add_str(ipam, "IPv6Address", n->ipv6);
+		if (n->link_local_ips)
+			json_object_object_add(ipam, "LinkLocalIPs",
+					       json_strv_new(n->link_local_ips));
+		json_object_object_add(ep, "IPAMConfig", ipam);
+	}
+	if (n->links)
+		json_object_object_add(ep, "Links", json_strv_new(n->links));
+	if (n->aliases)
+		json_object_object_add(ep, "Aliases", json_strv_new(n->aliases));
+	if (n->mac) {
+		if (!cli_mac_valid(n->mac))
+			return error_setx(err, -EINVAL, "%s is not a valid mac address", n->mac);
+		/* API >= 1.44: the MAC address lives in the endpoint, not in Config */
+		json_add_str(ep, "MacAddress", n->mac);
+	}
+	if (n->driver_opts)
+		json_object_object_add(ep, "DriverOpts", json_object_get(n->driver_opts));
+	if (n->gw_priority)
+		json_add_int(ep, "GwPriority", n->gw_priority);
+	if (json_object_object_length(ep) > 0)
+		*ret = TAKE_PTR(ep);
+	return 0;
+}
+
+/*
+ * HostConfig.NetworkMode and NetworkingConfig.EndpointsConfig as docker 28 builds them:
+ * no --network is the "default" endpoint (always sent); a single --network without
+ * endpoint options sends no endpoint at all; several are each sent, the plain flags
+ * applying to the first.
+ */
+static int network_endpoints(struct container_opts *o, char **ret_mode, json_object **ret,
+			     struct error **err)
+{
+	_cleanup_json_ json_object *eps = json_object_new_object();
+	size_t n_nets = strv_length(o->networks);
+	bool user = false, builtin = false;
+	int r;
+
+	if (n_nets == 0) {
+		struct net_attach n = {.target = xstrdup("default")};
+		json_object *ep = NULL;
+		r = net_apply_flags(&n, o, err);
+		if (r >= 0)
+			r = net_endpoint(&n, &ep, err);
+		net_attach_release(&n);
+		if (r < 0)
+			return r;
+		json_object_object_add(eps, "default", ep ? ep : json_object_new_object());
+		*ret_mode = xstrdup("default");
+		*ret = TAKE_PTR(eps);
+		return 0;
+	}
+	for (size_t i = 0; i < n_nets; i++) {
+		struct net_attach n = {0};
+		json_object *ep = NULL;
+		r = net_attach_parse(o->networks[i], &n, err);
+		if (r < 0)
+			return r;
+		if (net_user_defined(n.target))
+			user = true;
+		else
+			builtin = true;
+		if (i == 0) {
+			*ret_mode = xstrdup(n.target);
+			r = net_apply_flags(&n, o, err);
+		}
+		if (r >= 0)
+			r = net_endpoint(&n, &ep, err);
+		if (r >= 0 && json_object_object_get_ex(eps, n.target, NULL))
+			r = error_setx(err, -EINVAL, "network \"%s\" is specified multiple times",
+				       n.target);
+		if (r < 0) {
+			json_object_put(ep);
+			net_attach_release(&n);
+			return r;
+		}
+		if (ep || n_nets > 1)
+			json_object_object_add(eps, n.target, ep ? ep : json_object_new_object());
+		net_attach_release(&n);
+	}
+	if (user && builtin)
+		return error_setx(err, -EINVAL,
+				  "conflicting options: cannot attach both user-defined and "
+				  "non-user-defined network-modes");
+	*ret = TAKE_PTR(eps);
+	return 0;
+}
+
 int container_opts_body(struct container_opts *o, const char *image, char **cmd, bool detach,
 			json_object **ret, struct error **err)
 {
@@ -264,6 +720,8 @@ int container_opts_body(struct container_opts *o, const char *image, char **cmd,
 	json_object *hc = json_object_new_object();
 	json_object *exposed = json_object_new_object(), *bindings = json_object_new_object();
 	_cleanup_strv_free_ char **env = NULL, **binds = NULL, **secopts = NULL;
+	_cleanup_free_ char *net_mode = NULL;
+	_cleanup_json_ json_object *endpoints = NULL;
 	int64_t memory = 0, memory_swap = 0, memory_res = 0, shm = 0;
 	int r;
 
@@ -348,13 +806,21 @@ int container_opts_body(struct container_opts *o, const char *image, char **cmd,
 			goto fail;
 	}
 	for (char **p = o->expose; p && *p; p++) {
-		_cleanup_free_ char *k = strchr(*p, '/') ? xstrdup(*p) : xasprintf("%s/tcp", *p);
-		json_object_object_add(exposed, k, json_object_new_object());
+		r = parse_expose(*p, exposed, err);
+		if (r < 0)
+			goto fail;
 	}
 	if (o->restart && o->rm && !streq(o->restart, "no")) {
 		r = error_setx(err, -EINVAL, "Conflicting options: --restart and --rm");
 		goto fail;
 	}
+	if (o->mac_address && !cli_mac_valid(o->mac_address)) {
+		r = error_setx(err, -EINVAL, "%s is not a valid mac address", o->mac_address);
+		goto fail;
+	}
+	r = network_endpoints(o, &net_mode, &endpoints, err);
+	if (r < 0)
+		goto fail;
 	json_object *restart = NULL;
 	r = parse_restart(o->restart, &restart, err);
 	if (r < 0)
@@ -362,7 +828,7 @@ int container_opts_body(struct container_opts *o, const char *image, char **cmd,
 
 	/* Config */
 	json_add_str(body, "Hostname", o->hostname ? o->hostname : "");
-	json_add_str(body, "Domainname", "");
+	json_add_str(body, "Domainname", o->domainname ? o->domainname : "");
 	json_add_str(body, "User", o->user ? o->user : "");
 	json_add_bool(body, "AttachStdin", a_in);
 	json_add_bool(body, "AttachStdout", a_out);
@@ -405,7 +871,7 @@ int container_opts_body(struct container_opts *o, const char *image, char **cmd,
 	json_add_str(lc, "Type", o->log_driver ? o->log_driver : "");
 	json_object_object_add(lc, "Config", kv_map(o->log_opts, false));
 	json_object_object_add(hc, "LogConfig", lc);
-	json_add_str(hc, "NetworkMode", o->network ? o->network : "default");
+	json_add_str(hc, "NetworkMode", net_mode);
 	json_object_object_add(hc, "PortBindings", json_object_get(bindings));
 	json_object_object_add(hc, "RestartPolicy", restart);
 	json_add_bool(hc, "AutoRemove", o->rm);
@@ -422,13 +888,13 @@ int container_opts_body(struct container_opts *o, const char *image, char **cmd,
 	json_object_object_add(hc, "CapDrop", strv_or_null(o->cap_drop));
 	json_add_str(hc, "CgroupnsMode", "");
 	json_object_object_add(hc, "Dns", json_strv_new(o->dns));
-	json_object_object_add(hc, "DnsOptions", json_object_new_array());
-	json_object_object_add(hc, "DnsSearch", json_object_new_array());
+	json_object_object_add(hc, "DnsOptions", json_strv_new(o->dns_options));
+	json_object_object_add(hc, "DnsSearch", json_strv_new(o->dns_search));
 	json_object_object_add(hc, "ExtraHosts", strv_or_null(o->add_host));
 	json_object_object_add(hc, "GroupAdd", strv_or_null(o->group_add));
 	json_add_str(hc, "IpcMode", o->ipc ? o->ipc : "");
 	json_add_str(hc, "Cgroup", "");
-	json_object_object_add(hc, "Links", NULL);
+	json_object_object_add(hc, "Links", strv_or_null(o->links));
 	json_add_int(hc, "OomScoreAdj", o->oom_score_adj);
 	json_add_str(hc, "PidMode", o->pid ? o->pid : "");
 	json_add_bool(hc, "Privileged", o->privileged);
@@ -524,9 +990,8 @@ int container_opts_body(struct container_opts *o, const char *image, char **cmd,
 	json_object_object_add(body, "HostConfig", hc);
 	hc = NULL;
 
-	json_object *nc = json_object_new_object(), *ec = json_object_new_object();
-	json_object_object_add(ec, o->network ? o->network : "default", json_object_new_object());
-	json_object_object_add(nc, "EndpointsConfig", ec);
+	json_object *nc = json_object_new_object();
+	json_object_object_add(nc, "EndpointsConfig", TAKE_PTR(endpoints));
 	json_object_object_add(body, "NetworkingConfig", nc);
 
 	json_object_put(exposed);

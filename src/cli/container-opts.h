@@ -9,10 +9,13 @@ struct container_opts {
 	char **attach, **add_host, **cap_add, **cap_drop, **devices, **dns, **env, **env_file,
 	    **expose, **group_add, **labels, **log_opts, **publish, **security_opt, **sysctls,
 	    **tmpfs, **ulimits, **volumes, **volumes_from;
+	/* networking: --network (repeatable, docker's NetworkOpt syntax), the options that
+	 * apply to the first network, and the container's resolver and hosts settings */
+	char **networks, **net_aliases, **links, **link_local_ips, **dns_options, **dns_search;
+	char *ip, *ip6, *mac_address, *domainname;
 	char *cpus, *cpuset_cpus, *cpuset_mems, *detach_keys, *entrypoint, *hostname, *ipc,
-	    *log_driver, *memory, *memory_reservation, *memory_swap, *name, *network, *pid,
-	    *platform, *pull, *restart, *runtime, *shm_size, *stop_signal, *user, *userns, *uts,
-	    *workdir, *cidfile;
+	    *log_driver, *memory, *memory_reservation, *memory_swap, *name, *pid, *platform, *pull,
+	    *restart, *runtime, *shm_size, *stop_signal, *user, *userns, *uts, *workdir, *cidfile;
 	int64_t cpu_shares, oom_score_adj, pids_limit, stop_timeout, memory_swappiness;
 	bool pids_limit_set, stop_timeout_set, memory_swappiness_set;
 	bool detach, init, interactive, oom_kill_disable, privileged, publish_all, quiet, read_only,
@@ -22,10 +25,19 @@ struct container_opts {
 };
 
 void container_opts_release(struct container_opts *o);
+/* --network's validator: a name, or docker's "name=n,alias=a,ip=...,driver-opt=k=v" form. */
+int container_check_network(const char *v, char **ret, struct error **err);
 
 /* The flag rows, pointing into o. */
 #define CONTAINER_FLAGS(o)                                                                         \
-	{"add-host", 0, FLAG_LIST, &(o)->add_host, "Add a custom host-to-IP mapping (host:ip)"},   \
+	{"add-host",                                                                               \
+	 0,                                                                                        \
+	 FLAG_LIST,                                                                                \
+	 &(o)->add_host,                                                                           \
+	 "Add a custom host-to-IP mapping (host:ip)",                                              \
+	 NULL,                                                                                     \
+	 NULL,                                                                                     \
+	 cli_check_extra_host},                                                                    \
 	    {"attach", 'a', FLAG_LIST, &(o)->attach, "Attach to STDIN, STDOUT or STDERR"},         \
 	    {"cap-add", 0, FLAG_LIST, &(o)->cap_add, "Add Linux capabilities"},                    \
 	    {"cap-drop", 0, FLAG_LIST, &(o)->cap_drop, "Drop Linux capabilities"},                 \
@@ -39,7 +51,18 @@ void container_opts_release(struct container_opts *o);
 	    {"detach-keys", 0, FLAG_STRING, &(o)->detach_keys,                                     \
 	     "Override the key sequence for detaching a container"},                               \
 	    {"device", 0, FLAG_LIST, &(o)->devices, "Add a host device to the container"},         \
-	    {"dns", 0, FLAG_LIST, &(o)->dns, "Set custom DNS servers"},                            \
+	    {"dns", 0, FLAG_LIST, &(o)->dns, "Set custom DNS servers", NULL, NULL, cli_check_ip},  \
+	    {"dns-opt", 0, FLAG_LIST, &(o)->dns_options, NULL},                                    \
+	    {"dns-option", 0, FLAG_LIST, &(o)->dns_options, "Set DNS options"},                    \
+	    {"dns-search",                                                                         \
+	     0,                                                                                    \
+	     FLAG_LIST,                                                                            \
+	     &(o)->dns_search,                                                                     \
+	     "Set custom DNS search domains",                                                      \
+	     NULL,                                                                                 \
+	     NULL,                                                                                 \
+	     cli_check_dns_search},                                                                \
+	    {"domainname", 0, FLAG_STRING, &(o)->domainname, "Container NIS domain name"},         \
 	    {"entrypoint", 0, FLAG_STRING, &(o)->entrypoint,                                       \
 	     "Overwrite the default ENTRYPOINT of the image"},                                     \
 	    {"env", 'e', FLAG_LIST, &(o)->env, "Set environment variables"},                       \
@@ -51,10 +74,18 @@ void container_opts_release(struct container_opts *o);
 	     "Run an init inside the container that forwards signals and reaps processes"},        \
 	    {"interactive", 'i', FLAG_BOOL, &(o)->interactive,                                     \
 	     "Keep STDIN open even if not attached"},                                              \
+	    {"ip", 0, FLAG_STRING, &(o)->ip, "IPv4 address (e.g., 172.30.100.104)"},               \
+	    {"ip6", 0, FLAG_STRING, &(o)->ip6, "IPv6 address (e.g., 2001:db8::33)"},               \
 	    {"ipc", 0, FLAG_STRING, &(o)->ipc, "IPC mode to use"},                                 \
 	    {"label", 'l', FLAG_LIST, &(o)->labels, "Set meta data on a container"},               \
+	    {"link", 0,	   FLAG_LIST,	  &(o)->links, "Add link to another container",            \
+	     NULL,   NULL, cli_check_link},                                                        \
+	    {"link-local-ip", 0, FLAG_LIST, &(o)->link_local_ips,                                  \
+	     "Container IPv4/IPv6 link-local addresses"},                                          \
 	    {"log-driver", 0, FLAG_STRING, &(o)->log_driver, "Logging driver for the container"},  \
 	    {"log-opt", 0, FLAG_LIST, &(o)->log_opts, "Log driver options"},                       \
+	    {"mac-address", 0, FLAG_STRING, &(o)->mac_address,                                     \
+	     "Container MAC address (e.g., 92:d0:c6:0a:29:33)"},                                   \
 	    {"memory", 'm', FLAG_STRING, &(o)->memory, "Memory limit", "bytes"},                   \
 	    {"memory-reservation", 0,	   FLAG_STRING, &(o)->memory_reservation,                  \
 	     "Memory soft limit",  "bytes"},                                                       \
@@ -72,9 +103,18 @@ void container_opts_release(struct container_opts *o);
 	     NULL,                                                                                 \
 	     &(o)->memory_swappiness_set},                                                         \
 	    {"name", 0, FLAG_STRING, &(o)->name, "Assign a name to the container"},                \
-	    {"net", 0, FLAG_STRING, &(o)->network, NULL},                                          \
-	    {"network", 0, FLAG_STRING, &(o)->network, "Connect a container to a network",         \
-	     "network"},                                                                           \
+	    {"net", 0, FLAG_LIST, &(o)->networks, NULL, NULL, NULL, container_check_network},      \
+	    {"net-alias", 0, FLAG_LIST, &(o)->net_aliases, NULL},                                  \
+	    {"network",                                                                            \
+	     0,                                                                                    \
+	     FLAG_LIST,                                                                            \
+	     &(o)->networks,                                                                       \
+	     "Connect a container to a network",                                                   \
+	     "network",                                                                            \
+	     NULL,                                                                                 \
+	     container_check_network},                                                             \
+	    {"network-alias", 0, FLAG_LIST, &(o)->net_aliases,                                     \
+	     "Add network-scoped alias for the container"},                                        \
 	    {"oom-kill-disable", 0, FLAG_BOOL, &(o)->oom_kill_disable, "Disable OOM Killer"},      \
 	    {"oom-score-adj", 0, FLAG_INT, &(o)->oom_score_adj,                                    \
 	     "Tune host's OOM preferences (-1000 to 1000)"},                                       \

@@ -51,12 +51,41 @@ static int set_value(const struct flag *f, const char *v, struct error **err)
 		return 0;
 	}
 	case FLAG_STRING:
-		free(*(char **)f->dst);
-		*(char **)f->dst = xstrdup(v);
+	case FLAG_LIST: {
+		_cleanup_free_ char *checked = NULL;
+		if (f->check) {
+			struct error *why = NULL;
+			if (f->check(v, &checked, &why) < 0) {
+				_cleanup_free_ char *t = flag_title(f);
+				int r = error_setx(err, -EINVAL,
+						   "invalid argument \"%s\" for \"%s\" flag: %s", v,
+						   t, why && why->msg ? why->msg : "invalid value");
+				error_free(why);
+				return r;
+			}
+			if (checked)
+				v = checked;
+		}
+		if (f->type == FLAG_STRING) {
+			free(*(char **)f->dst);
+			*(char **)f->dst = xstrdup(v);
+		} else
+			*(char ***)f->dst = strv_append(*(char ***)f->dst, v);
 		return 0;
-	case FLAG_LIST:
-		*(char ***)f->dst = strv_append(*(char ***)f->dst, v);
+	}
+	case FLAG_CSV: {
+		/* pflag's StringSlice: "a,b" is two values; "" is none */
+		const char *p = v;
+		while (*p) {
+			size_t n = strcspn(p, ",");
+			_cleanup_free_ char *part = xstrndup(p, n);
+			*(char ***)f->dst = strv_append(*(char ***)f->dst, part);
+			p += n;
+			if (*p == ',')
+				p++;
+		}
 		return 0;
+	}
 	case FLAG_INT:
 	case FLAG_COUNT: {
 		int64_t i;
@@ -174,6 +203,7 @@ void flags_usage(const struct flag *flags, size_t n, FILE *f)
 		if (!mv)
 			mv = flags[i].type == FLAG_STRING ? "string"
 			     : flags[i].type == FLAG_LIST ? "list"
+			     : flags[i].type == FLAG_CSV  ? "strings"
 			     : flags[i].type == FLAG_INT  ? "int"
 							  : "";
 		if (flags[i].short_name)

@@ -30,7 +30,7 @@ struct cli {
 };
 
 struct command {
-	const char *group; /* NULL at the top, or "container", "image", "system" */
+	const char *group; /* NULL at the top, or "container", "image", "network", "system" */
 	const char *name;
 	const char *aliases; /* space-separated */
 	int (*run)(struct cli *cli, int argc, char **argv);
@@ -148,6 +148,29 @@ const char *jstr(json_object *o, const char *path); /* "" when absent or not a s
 int64_t jint(json_object *o, const char *path);
 bool jbool(json_object *o, const char *path);
 
+/* ---- addresses (netaddr.c): Go's net package, as the docker CLI checks flags ---------------- */
+
+struct cli_ip {
+	int family; /* 4 or 6; an IPv4-in-IPv6 address is 4, as Go's To4() makes it */
+	unsigned char a[16];
+};
+/* net.ParseIP */
+int cli_ip_parse(const char *s, struct cli_ip *ret);
+/* net.ParseCIDR: the address as written (host bits kept) and the prefix length. */
+int cli_cidr_parse(const char *s, struct cli_ip *ret_ip, int *ret_bits);
+/* IPNet.Contains */
+bool cli_cidr_contains(const struct cli_ip *net, int bits, const struct cli_ip *ip);
+/* net.ParseMAC */
+bool cli_mac_valid(const char *s);
+/* Flag validators (struct flag.check), docker's opts.ValidateX with its messages. */
+int cli_check_ip(const char *v, char **ret, struct error **err);
+int cli_check_extra_host(const char *v, char **ret, struct error **err);
+int cli_check_dns_search(const char *v, char **ret, struct error **err);
+int cli_check_label(const char *v, char **ret, struct error **err);
+int cli_check_link(const char *v, char **ret, struct error **err);
+/* sortorder.NaturalLess as a comparison: "n9" < "n10", digits before other bytes. */
+int natural_cmp(const char *a, const char *b);
+
 /* ---- shared command pieces ------------------------------------------------------------------ */
 
 /* inspect a container: GET /containers/<id>/json */
@@ -210,6 +233,7 @@ int cmd_top(struct cli *cli, int argc, char **argv);
 int cmd_inspect(struct cli *cli, int argc, char **argv);
 int cmd_container_inspect(struct cli *cli, int argc, char **argv);
 int cmd_image_inspect(struct cli *cli, int argc, char **argv);
+int cmd_network_inspect(struct cli *cli, int argc, char **argv);
 int cmd_stats(struct cli *cli, int argc, char **argv);
 int cmd_wait(struct cli *cli, int argc, char **argv);
 int cmd_rename(struct cli *cli, int argc, char **argv);
@@ -236,5 +260,11 @@ int cmd_info(struct cli *cli, int argc, char **argv);
 int cmd_events(struct cli *cli, int argc, char **argv);
 int cmd_system_df(struct cli *cli, int argc, char **argv);
 int cmd_system_prune(struct cli *cli, int argc, char **argv);
+int cmd_network_connect(struct cli *cli, int argc, char **argv);
+int cmd_network_create(struct cli *cli, int argc, char **argv);
+int cmd_network_disconnect(struct cli *cli, int argc, char **argv);
+int cmd_network_ls(struct cli *cli, int argc, char **argv);
+int cmd_network_prune(struct cli *cli, int argc, char **argv);
+int cmd_network_rm(struct cli *cli, int argc, char **argv);
 
 #endif

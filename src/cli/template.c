@@ -1336,8 +1336,11 @@ static int eval_cmd(struct exec *x, json_object *dot, const struct cmd *c, bool 
 	if (json_object_get_type(v) == json_type_object && n == 1 &&
 	    json_object_is_type(args[0], json_type_string)) {
 		json_object *m = NULL;
-		json_object_object_get_ex(v, json_object_get_string(args[0]), &m);
-		*ret = json_object_get(m);
+		/* the methods are Go's func(string) string: a missing key is "" */
+		if (json_object_object_get_ex(v, json_object_get_string(args[0]), &m))
+			*ret = json_object_get(m);
+		else
+			*ret = json_object_new_string("");
 		json_object_put(v);
 		put_args(args, n);
 		return 0;

@@ -161,6 +161,8 @@ class FakeDaemon:
         self.images_present = {"busybox", "busybox:latest"}
         self.pulls = []
         self.server = None
+        self.networks = {}  # name -> Docker-shaped network (GET /networks/{id})
+        self.network_bodies = []  # POST /networks/create bodies
 
     # ---- lifecycle
     def start(self):
@@ -185,6 +187,74 @@ class FakeDaemon:
         c = Container(cid, **kw)
         self.containers[cid] = c
         return c
+
+    def add_network(self, name, nid=None, driver="bridge", scope="local", created=None,
+                    subnet=None, gateway=None, labels=None, internal=False, ipv6=False,
+                    containers=None, options=None):
+        nid = nid or (name.encode().hex() * 64)[:64]
+        ipam = []
+        if subnet:
+            ipam.append({"Subnet": subnet, "Gateway": gateway or ""})
+        n = {"Name": name, "Id": nid, "Created": created or "2025-01-02T03:04:05.123456789Z",
+             "Scope": scope, "Driver": driver, "EnableIPv4": True, "EnableIPv6": ipv6,
+             "IPAM": {"Driver": "default", "Options": None, "Config": ipam},
+             "Internal": internal, "Attachable": False, "Ingress": False,
+             "ConfigFrom": {"Network": ""}, "ConfigOnly": False,
+             "Containers": containers or {}, "Options": options or {}, "Labels": labels or {}}
+        self.networks[name] = n
+        return n
+
+    def find_network(self, ref):
+        ref = urllib.parse.unquote(ref)
+        for n in self.networks.values():
+            if n["Name"] == ref or n["Id"] == ref:
+                return n
+        for n in self.networks.values():
+            if n["Id"].startswith(ref):
+                return n
+        return None
+
+    def network_route(self, req):
+        """The /networks endpoints, moby's answers and messages."""
+        p, m = req.path, req.method
+        if p == "/networks" and m == "GET":
+            return self.send(req, 200, [{k: v for k, v in n.items() if k != "Containers"}
+                                        | {"Containers": {}} for n in self.networks.values()])
+        if p == "/networks/create" and m == "POST":
+            body = req.json()
+            self.network_bodies.append(body)
+            name = body.get("Name", "")
+            if name in self.networks:
+                return self.error(req, 409, f"network with name {name} already exists")
+            n = self.add_network(name, driver=body.get("Driver") or "bridge",
+                                 labels=body.get("Labels"))
+            return self.send(req, 201, {"Id": n["Id"], "Warning": ""})
+        if p == "/networks/prune" and m == "POST":
+            gone = [n["Name"] for n in self.networks.values()
+                    if n["Name"] not in ("bridge", "host", "none") and not n["Containers"]]
+            for name in gone:
+                del self.networks[name]
+            return self.send(req, 200, {"NetworksDeleted": gone or None})
+        mm = re.match(r"^/networks/([^/]+)(?:/(connect|disconnect))?$", p)
+        if not mm:
+            return None
+        n = self.find_network(mm.group(1))
+        if n is None:
+            return self.error(req, 404, f"network {urllib.parse.unquote(mm.group(1))} not found")
+        if mm.group(2) and m == "POST":
+            c = self.find(req.json().get("Container", ""))
+            if c is None:
+                return self.error(req, 404, f"No such container: {req.json().get('Container')}")
+            return self.send(req, 200)
+        if m == "GET":
+            return self.send(req, 200, n)
+        if m == "DELETE":
+            if n["Name"] in ("bridge", "host", "none"):
+                return self.error(req, 403, f"{n['Name']} is a pre-defined network and "
+                                            "cannot be removed")
+            del self.networks[n["Name"]]
+            return self.send(req, 204)
+        return None
 
     def route(self, method, pattern, handler):
         self.routes.insert(0, (method, re.compile("^" + pattern + "$"), handler))
@@ -309,6 +379,10 @@ class FakeDaemon:
                 self.stream_chunk(req, json.dumps(msg) + "\r\n")
             self.stream_end(req)
             return True
+        if p.startswith("/networks"):
+            res = self.network_route(req)
+            if res is not None:
+                return res
         mm = re.match(r"^/containers/([^/]+)/(\w+)$", p)
         if mm:
             c = self.find(mm.group(1))

@@ -155,7 +155,7 @@ def test_run_options_in_body(fake, berth, tmp_path):
     assert hc["ShmSize"] == 64 * 1024 * 1024 and hc["Init"] is True
     assert hc["Binds"] == ["/src:/dst:ro"] and hc["NetworkMode"] == "none"
     assert hc["LogConfig"] == {"Type": "", "Config": {"max-size": "1m"}}
-    assert b["NetworkingConfig"] == {"EndpointsConfig": {"none": {}}}
+    assert b["NetworkingConfig"] == {"EndpointsConfig": {}}
 
 
 def test_run_flags_stop_at_image(fake, berth):

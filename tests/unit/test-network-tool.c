@@ -243,8 +243,10 @@ static void test_netlink_bridge_and_veth(void)
 	CHECK(net_nl_link_index(inner, "eth0") > 0);
 	CHECK_INT(net_nl_link_index(inner, "nope"), -ENODEV);
 
-	/* the same name again: refused, and nothing half-made stays */
-	CHECK(net_endpoint_attach(&ec, ns, NULL) < 0);
+	/* the same host name again (a pair whose namespace the kernel has not torn down
+	 * yet): the old pair is replaced */
+	CHECK_INT(net_endpoint_attach(&ec, ns, NULL), 0);
+	CHECK(has_link(host, "veth-test", "veth"));
 	CHECK(has_link(inner, "eth0", "veth"));
 
 	/* a second endpoint failing inside (a second default route) leaves no host end */
