@@ -556,3 +556,31 @@ def test_bip_and_address_pools(tmp_path_factory, busybox_rootfs):
         ns.delete()
         shutil.rmtree(tmp, ignore_errors=True)
         assert not problems and not left, (problems, left)
+
+
+def test_berth_cli_networks_match_docker(nd):
+    """berth's network commands and port columns print what docker 28 prints."""
+    out = b(nd, "network", "create", "--subnet", "10.130.0.0/24", "--label", "k=v", "bn1").stdout.strip()
+    assert re.fullmatch(r"[0-9a-f]{64}", out)
+    assert b(nd, "network", "ls").stdout == dk(nd, "network", "ls").stdout
+    assert b(nd, "network", "ls", "-q", "-f", "label=k=v").stdout == out[:12] + "\n"
+    bi = json.loads(b(nd, "network", "inspect", "bn1").stdout)
+    di = json.loads(dk(nd, "network", "inspect", "bn1").stdout)
+    assert bi == di
+    b(nd, "run", "-d", "--name", "bw", "--network", "bn1", "--ip", "10.130.0.9", "-p", "127.0.0.1:8095:80",
+      "busybox", "sh", "-c", "echo bw > /tmp/index.html; exec httpd -f -p 80 -h /tmp")
+    assert "bw" in wait_http(nd.ns, 8095, "/index.html")
+    assert b(nd, "port", "bw").stdout == dk(nd, "port", "bw").stdout == "80/tcp -> 127.0.0.1:8095\n"
+    assert b(nd, "ps").stdout == dk(nd, "ps").stdout
+    assert "127.0.0.1:8095->80/tcp" in b(nd, "ps").stdout
+    b(nd, "run", "-d", "--name", "bc", "busybox", "sleep", "60")
+    b(nd, "network", "connect", "--alias", "bee", "bn1", "bc")
+    out = b(nd, "exec", "bc", "ping", "-c1", "-W2", "bw").stdout
+    assert "10.130.0.9" in out
+    b(nd, "network", "disconnect", "bn1", "bc")
+    p = b(nd, "network", "rm", "bn1", check=False)
+    assert p.returncode == 1 and "has active endpoints" in p.stderr
+    b(nd, "rm", "-f", "bw", "bc")
+    assert b(nd, "network", "rm", "bn1").stdout == "bn1\n"
+    b(nd, "network", "create", "bn2")
+    assert b(nd, "network", "prune", "-f").stdout == "Deleted Networks:\nbn2\n\n"
