@@ -214,6 +214,11 @@ json_object *container_net_settings(struct engine *e, struct container *c);
 json_object *container_net_list_ports(struct container *c);
 json_object *container_net_list_settings(struct container *c);
 bool container_net_on(struct engine *e, struct container *c, const char *network_ref);
+/* The pure part of POST /networks/create (for the fuzz target): the body's name, driver,
+ * options and IPAM config; no subnet picked, no overlap checked. */
+int network_parse_create(json_object *body, struct network **ret, struct error **err);
+bool network_parsed_valid(const struct network *n);
+void network_parsed_free(struct network *n);
 /* The name changed: its DNS records follow. */
 void container_net_renamed(struct engine *e, struct container *c, const char *old_name);
 

@@ -1921,7 +1921,8 @@ int engine_network_inspect(struct engine *e, const char *ref, json_object **ret,
 	return 0;
 }
 
-static int parse_ipam(struct engine *e, json_object *body, struct network *n, struct error **err)
+/* IPAM.Config of a create body (the pure part: no engine). */
+static int parse_ipam(json_object *body, struct network *n, struct error **err)
 {
 	json_object *ipam = get(body, "IPAM"), *conf = get(ipam, "Config");
 	const char *drv = get_s(ipam, "Driver");
@@ -1981,6 +1982,13 @@ static int parse_ipam(struct engine *e, json_object *body, struct network *n, st
 		if (get(c, "AuxiliaryAddresses"))
 			n->aux = json_object_get(get(c, "AuxiliaryAddresses"));
 	}
+	return 0;
+}
+
+/* A subnet from the pools when none was asked for, else a check that it overlaps no
+ * other network's; then its IPAM. */
+static int ipam_place(struct engine *e, struct network *n, struct error **err)
+{
 	if (!n->has_subnet) {
 		int r = pick_subnet(e, &n->subnet, err);
 		if (r < 0)
@@ -2010,13 +2018,11 @@ static int parse_ipam(struct engine *e, json_object *body, struct network *n, st
 	return 0;
 }
 
-int engine_network_create(struct engine *e, json_object *body, json_object **ret,
-			  struct error **err)
+int network_parse_create(json_object *body, struct network **ret, struct error **err)
 {
 	const char *name = get_s(body, "Name");
 	const char *driver = get_s(body, "Driver");
 	struct network *n;
-	_cleanup_error_ struct error *e2 = NULL;
 	int r;
 
 	if (!body || !json_object_is_type(body, json_type_object))
@@ -2057,12 +2063,50 @@ int engine_network_create(struct engine *e, json_object *body, json_object **ret
 		char buf[IFNAMSIZ];
 		snprintf(buf, sizeof(buf), "br-%.12s", n->id);
 		if (bn && !net_ifname_valid(bn)) {
+			r = error_setx(err, -EINVAL, "invalid bridge name '%s'", bn);
 			network_free(n);
-			return error_setx(err, -EINVAL, "invalid bridge name '%s'", bn);
+			return r;
 		}
 		n->bridge = xstrdup(bn ? bn : buf);
 	}
+	r = parse_ipam(body, n, err);
+	if (r < 0) {
+		network_free(n);
+		return r;
+	}
+	*ret = n;
+	return 0;
+}
 
+bool network_parsed_valid(const struct network *n)
+{
+	if (!n->name || !valid_name(n->name) || !n->bridge || !net_ifname_valid(n->bridge))
+		return false;
+	if (n->has_subnet && (n->subnet.len > 30 || !net_prefix_contains(&n->subnet, n->gateway)))
+		return false;
+	if (n->has_range && (!n->has_subnet || n->range.len < n->subnet.len ||
+			     !net_prefix_contains(&n->subnet, n->range.addr)))
+		return false;
+	return true;
+}
+
+void network_parsed_free(struct network *n)
+{
+	network_free(n);
+}
+
+int engine_network_create(struct engine *e, json_object *body, json_object **ret,
+			  struct error **err)
+{
+	struct network *n = NULL;
+	_cleanup_error_ struct error *e2 = NULL;
+	_cleanup_free_ char *name = NULL;
+	int r;
+
+	r = network_parse_create(body, &n, err);
+	if (r < 0)
+		return r;
+	name = xstrdup(n->name);
 	pthread_mutex_lock(&e->lock);
 	if (network_find(e, name) && streq(network_find(e, name)->name, name)) {
 		pthread_mutex_unlock(&e->lock);
@@ -2076,7 +2120,7 @@ int engine_network_create(struct engine *e, json_object *body, json_object **ret
 			network_free(n);
 			return r;
 		}
-	r = parse_ipam(e, body, n, err);
+	r = ipam_place(e, n, err);
 	if (r < 0) {
 		pthread_mutex_unlock(&e->lock);
 		network_free(n);
