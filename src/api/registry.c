@@ -76,14 +76,16 @@ static void progress(void *ud, json_object *msg)
 		x->broken = true;
 }
 
-/* Before any output an error is an HTTP status; after, a JSON message in the stream. */
+/*
+ * Before any output an error is an HTTP status; after, a JSON message in the stream. A registry
+ * that refuses us is a 500, as dockerd answers it (errdefs.Unknown): a 401 would make the docker
+ * CLI ask for credentials on its terminal.
+ */
 static int finish(struct stream_ctx *x, int k, struct error *err)
 {
 	if (k >= 0 || !x->started) {
 		if (k < 0) {
-			int status = k == -ENOENT ? 404 : (k == -EACCES || k == -EPERM) ? 401 : 500;
-			if (k == -EINVAL)
-				status = 400;
+			int status = k == -ENOENT ? 404 : k == -EINVAL ? 400 : 500;
 			return http_respond_error(x->r->c, status, err ? err->msg : strerror(-k),
 						  x->r->keep_alive);
 		}
@@ -124,6 +126,15 @@ int api_images_pull(struct api_req *r, const char *from_image)
 	return finish(&x, k, err);
 }
 
+/* Whether a name as the API gets it carries a tag or digest: "host:5000/x:1", "x@sha256:..." */
+static bool name_is_tagged(const char *name)
+{
+	const char *slash = strrchr(name, '/'), *colon = strrchr(name, ':');
+	return strchr(name, '@') || (colon && (!slash || colon > slash));
+}
+
+/* POST /images/{name}/push?tag=: without a tag (and none in the name), every tag of the
+ * repository, as `docker push --all-tags` asks. */
 int api_images_push(struct api_req *r)
 {
 	_cleanup_free_ char *tag = api_query(r, "tag"), *ref = NULL, *digest = NULL;
@@ -131,6 +142,7 @@ int api_images_push(struct api_req *r)
 	_cleanup_error_ struct error *err = NULL;
 	struct registry_auth auth;
 	struct stream_ctx x = {.r = r};
+	bool all = isempty(tag) && !name_is_tagged(r->params[0]);
 	int k;
 
 	if (decode_auth(r, &auth, &holder) < 0)
@@ -139,16 +151,27 @@ int api_images_push(struct api_req *r)
 	{
 		/* A missing image is a plain 404 before any output. */
 		_cleanup_(image_info_freep) struct image_info *img = NULL;
+		_cleanup_strv_free_ char **tags = NULL;
 		_cleanup_error_ struct error *e2 = NULL;
-		k = image_lookup(engine_images(r->e), ref, &img, &e2);
-		if (k < 0)
+		if (all)
+			k = image_repository_tags(engine_images(r->e), ref, &tags, &e2);
+		else
+			k = image_lookup(engine_images(r->e), ref, &img, &e2);
+		if (k == -EINVAL)
+			return api_error(r, k, e2);
+		if (k < 0 || (all && !tags[0]))
 			return api_errorf(r, 404,
 					  "An image does not exist locally with the tag: %s",
 					  r->params[0]);
 	}
-	k = registry_push(engine_images(r->e), ref,
-			  auth.username || auth.registry_token ? &auth : NULL,
-			  engine_registry_config(r->e), progress, &x, &digest, &err);
+	if (all)
+		k = registry_push_all(engine_images(r->e), ref,
+				      auth.username || auth.registry_token ? &auth : NULL,
+				      engine_registry_config(r->e), progress, &x, &err);
+	else
+		k = registry_push(engine_images(r->e), ref,
+				  auth.username || auth.registry_token ? &auth : NULL,
+				  engine_registry_config(r->e), progress, &x, &digest, &err);
 	if (k >= 0)
 		engine_image_event(r->e, "push", ref, ref);
 	return finish(&x, k, err);

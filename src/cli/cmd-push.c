@@ -1,6 +1,46 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* berth push: POST /images/{name}/push?tag=, progress like docker's. */
+/* berth push: POST /images/{name}/push?tag=, progress like docker's; --all-tags sends no tag,
+ * as docker does, and the daemon pushes every tag of the repository. */
 #include "container-opts.h"
+
+/* docker sends the familiar name: "busybox", "user/x", "host:5000/x" */
+static const char *familiar(const char *name)
+{
+	if (startswith(name, "docker.io/library/"))
+		return name + strlen("docker.io/library/");
+	if (startswith(name, "docker.io/"))
+		return name + strlen("docker.io/");
+	return name;
+}
+
+static int push_all_tags(struct cli *cli, const char *ref, bool quiet, FILE *out,
+			 struct error **err)
+{
+	_cleanup_free_ char *name = NULL, *tag = NULL, *esc = NULL, *path = NULL, *key = NULL,
+			    *hdr = NULL;
+	struct cli_resp r = {.fd = -1};
+	int k;
+
+	if (image_ref_split(ref, &name, &tag) < 0)
+		return error_setx(err, -EINVAL, "invalid reference format");
+	esc = url_escape(familiar(name), true);
+	path = xasprintf("/images/%s/push", esc);
+	key = cli_registry_of_ref(ref);
+	hdr = cli_auth_header(cli, key);
+	k = cli_request(cli, "POST", path, NULL, NULL, 0, -1, hdr, &r, err);
+	if (k < 0)
+		return k;
+	k = cli_resp_check(&r, err);
+	if (k >= 0) {
+		FILE *o = quiet ? fopen("/dev/null", "we") : out;
+		k = stream_jsonmessages(&r.conn, o ? o : out, !quiet && term_isatty(fileno(out)),
+					NULL, NULL, err);
+		if (quiet && o)
+			fclose(o);
+	}
+	cli_resp_close(&r);
+	return k;
+}
 
 int cmd_push(struct cli *cli, int argc, char **argv)
 {
@@ -14,6 +54,7 @@ int cmd_push(struct cli *cli, int argc, char **argv)
 	     "Push a platform-specific manifest as a single-platform image to the registry"},
 	    {"quiet", 'q', FLAG_BOOL, &quiet, "Suppress verbose output"},
 	};
+	int r;
 
 	CLI_FLAGS(cli, flags, FLAGS_INTERSPERSED, argc, argv, &args);
 	CLI_ARGS(cli_args_exact(cli, args, 1));
@@ -27,9 +68,21 @@ int cmd_push(struct cli *cli, int argc, char **argv)
 	if (!tagged && !all_tags && !quiet)
 		printf("Using default tag: latest\n");
 	fflush(stdout);
-	if (image_push(cli, args[0], quiet, stdout, &err) < 0)
+	if (all_tags)
+		r = push_all_tags(cli, args[0], quiet, stdout, &err);
+	else
+		r = image_push(cli, args[0], quiet, stdout, &err);
+	if (r < 0)
 		return cli_fail(cli, err);
-	if (quiet)
-		printf("%s\n", args[0]);
+	if (quiet) {
+		/* the reference as docker prints it: normalised, the default tag made explicit */
+		_cleanup_free_ char *name = NULL, *tag = NULL;
+		if (image_ref_split(args[0], &name, &tag) < 0)
+			printf("%s\n", args[0]);
+		else if (all_tags)
+			printf("%s\n", name);
+		else
+			printf("%s%s%s\n", name, strchr(args[0], '@') ? "@" : ":", tag);
+	}
 	return 0;
 }

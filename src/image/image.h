@@ -7,10 +7,13 @@
  *   content/ingest/          spool and temp files; emptied at open
  *   layers/<chain hex>/diff  unpacked layers (layers/<chain hex> is 0710); a pull commits
  *                            each one when it is verified, so some may belong to no image
+ *   layers/<chain hex>/tar-split  the layout of the tar the layer came in (pulled, loaded),
+ *                            to write that very tar again (image_layer_tar)
  *   layers/tmp-XXXXXX/       layers being unpacked; never trusted: removed at open
  *   layers/l/<short>         short symlinks to layer diffs, for long overlay lowerdir= values
  *   layers/empty             an empty directory: the lower dir of an image without layers
- *   state.db                 SQLite (WAL); this module owns the tables named image_*
+ *   state.db                 SQLite (WAL); this module owns the tables named image_*,
+ *                            image_blobs among them: which registry blobs hold which layers
  *
  * Crash safety comes from ordering: data first (temp name, fsync, rename, fsync dir), then
  * metadata in one transaction. Removal deletes metadata first and data after. At open a
@@ -93,6 +96,13 @@ int image_lookup(struct image_store *s, const char *ref_or_id, struct image_info
 		 struct error **err);
 
 /*
+ * The tags of the repository name ("busybox", "host:5000/x"; a tag or digest given with it is
+ * ignored): normalised references "docker.io/library/busybox:latest", in lexical order, as
+ * `docker push --all-tags` pushes them. An empty list when there are none.
+ */
+int image_repository_tags(struct image_store *s, const char *name, char ***ret, struct error **err);
+
+/*
  * overlayfs's lowerdir= value for the image: top layer first, colon separated. When the
  * plain paths would pass ~3500 bytes it uses short links under layers/l/. An image without
  * layers gives layers/empty. Returns NULL with errno set on failure (E2BIG: too many).
@@ -114,10 +124,11 @@ int image_load(struct image_store *s, int fd, image_progress_cb progress, void *
 
 /*
  * `docker save`: write a tarball with manifest.json, repositories and an OCI layout of the
- * images refs name (names keep their tags; ids save untagged) to out_fd. Layers are tars
- * made from the diff dirs (deterministic). When a re-made layer differs from the recorded
- * diff_id (an image loaded from a foreign tar), the saved config carries the new diff_ids
- * and so a different id.
+ * images refs name (names keep their tags; ids save untagged) to out_fd. Layers are written
+ * by image_layer_tar: the tars they came in when the store kept their layout, else tars made
+ * from the diff dirs (deterministic). When such a layer differs from the recorded diff_id (a
+ * layer from a foreign tar whose layout was not kept), the saved config carries the new
+ * diff_ids and so a different id.
  */
 int image_save(struct image_store *s, char *const *refs, int out_fd, struct error **err);
 
@@ -204,6 +215,16 @@ int image_untar(int in_fd, int root_fd, uint64_t max_bytes, uint64_t *ret_size, 
  */
 int image_tar_layer(int root_fd, int out_fd, char **ret_diff_id, struct error **err);
 
+/*
+ * Write layer idx of an image as a tar to out_fd, a regular file (which this truncates and
+ * rewinds as it needs): the tar the layer was unpacked from, byte for byte, when the store kept
+ * its layout (layers pulled or loaded), so that its digest is the config's diff id; else one
+ * made from the diff dir (image_tar_layer), whose digest differs from the diff id when the
+ * layer came from a tar not made that way. *ret_diff_id gets the digest of what was written.
+ */
+int image_layer_tar(const struct image_info *info, size_t idx, int out_fd, char **ret_diff_id,
+		    struct error **err);
+
 /* ---- pulling and pushing (the registry module) ---------------------------- */
 
 /* true for "sha256:<64 lowercase hex>", the only digest form the store accepts; check every
@@ -261,6 +282,25 @@ int image_layer_commit(struct image_lease *l, const char *tmp, const char *paren
 int image_commit_pulled(struct image_store *s, const char *config, size_t config_len,
 			const char *config_digest, char *const *refs, char **ret_id,
 			struct error **err);
+
+/*
+ * What registries hold (Docker's "v2 metadata"): repository (a normalised name,
+ * "host:5000/team/x") has the blob digest (media_type, size bytes), whose uncompressed content
+ * is the layer tar diff_id; a pull verified it or a push put it there. A push of the layer to the
+ * same registry can then find or mount that blob instead of compressing the layer again, and
+ * the pushed manifest names the blob the layer came in. Recording is best effort and keeps
+ * the 16 most recent blobs of a layer; they go with the layer.
+ */
+struct image_blob {
+	char *digest, *media_type, *repository;
+	int64_t size;
+};
+int image_blob_record(struct image_store *s, const char *diff_id, const char *digest,
+		      const char *media_type, int64_t size, const char *repository);
+/* The blobs recorded for diff_id, the most recent first: *ret has *ret_n entries. */
+int image_blobs_of(struct image_store *s, const char *diff_id, struct image_blob **ret,
+		   size_t *ret_n);
+void image_blobs_free(struct image_blob *b, size_t n);
 
 /* The config blob of an image, byte for byte (what its id is the digest of). */
 int image_config_blob(struct image_store *s, const char *id, char **ret, size_t *ret_len,

@@ -63,7 +63,36 @@ int fsync_dir_at(int dirfd, const char *path);
 /* Recursive removal under a dirfd, never following symlinks. */
 int rm_rf_at_fd(int dirfd, const char *name);
 
-/* ---- tar.c / tarw.c --------------------------------------------------- */
+/* ---- tar.c / tarw.c / tarsplit.c ---------------------------------------- */
+
+/* The file beside a layer's diff/ that records its tar's layout (tarsplit.c). */
+#define TAR_SPLIT "tar-split"
+
+/* Records the layout of a tar stream fed to it, into fd (gzip compressed). */
+struct tarsplit;
+int tarsplit_new(int fd, struct tarsplit **ret);
+struct tarsplit *tarsplit_free(struct tarsplit *t);
+static inline void tarsplit_freep(struct tarsplit **t)
+{
+	tarsplit_free(*t);
+}
+/* The next bytes of the uncompressed stream, in order. */
+void tarsplit_feed(struct tarsplit *t, const void *p, size_t n);
+/* End the record with the stream's digest. -EBADMSG when the stream was not one it could
+ * follow, or a write failed: the record is then useless. */
+int tarsplit_finish(struct tarsplit *t, const char *diff_id);
+/*
+ * Write the recorded tar to out_fd, file content from the diff dir root_fd. *ret_diff_id (may
+ * be NULL) gets its digest, which is checked against the recorded one (-EBADMSG when they
+ * differ, the layout is broken or the dir does not hold what the tar had); on failure out_fd
+ * may hold part of a tar.
+ */
+int tarsplit_assemble(int split_fd, int root_fd, int out_fd, char **ret_diff_id,
+		      struct error **err);
+
+/* image_untar, also recording the stream's layout into split (may be NULL). */
+int untar_split(int in_fd, int root_fd, uint64_t max_bytes, struct tarsplit *split,
+		uint64_t *ret_size, char **ret_diff_id, struct error **err);
 
 struct archive;
 /* Extract an already opened tar reader into root_fd. */

@@ -549,7 +549,11 @@ int image_import(struct image_store *s, int fd, const char *ref_or_null,
 		return r;
 	}
 	/* The layer's diff id is that of the tar we would write for it, so `save` re-makes it
-	 * byte for byte and the image keeps its id. */
+	 * byte for byte and the image keeps its id; the input tar's layout is of no use. */
+	{
+		_cleanup_free_ char *sp = xasprintf("%s/" TAR_SPLIT, tmp);
+		(void)unlinkat(s->layers_fd, sp, 0);
+	}
 	layer_path = xasprintf("%s/diff", tmp);
 	dfd = openat(s->layers_fd, layer_path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (dfd < 0)

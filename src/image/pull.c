@@ -347,3 +347,90 @@ int image_tmpfile(struct image_store *s)
 {
 	return ingest_tmpfile(s, NULL);
 }
+
+/* ---- blobs registries hold ---------------------------------------------------- */
+
+#define BLOBS_PER_LAYER 16
+
+int image_blob_record(struct image_store *s, const char *diff_id, const char *digest,
+		      const char *media_type, int64_t size, const char *repository)
+{
+	_cleanup_unlock_ struct image_store *locked = s;
+	sqlite3_stmt *st = NULL;
+	int r = 0;
+
+	if (!digest_valid(diff_id) || !digest_valid(digest) || isempty(media_type) ||
+	    isempty(repository) || size < 0)
+		return -EINVAL;
+	store_lock(s);
+	if (sqlite3_prepare_v2(s->db,
+			       "INSERT OR REPLACE INTO image_blobs(diff_id, digest, media_type, "
+			       "size, repository, added) VALUES(?1,?2,?3,?4,?5,?6);",
+			       -1, &st, NULL) != SQLITE_OK)
+		return -EIO;
+	sqlite3_bind_text(st, 1, diff_id, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 2, digest, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 3, media_type, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 4, size);
+	sqlite3_bind_text(st, 5, repository, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 6, (int64_t)now_usec(CLOCK_REALTIME));
+	if (sqlite3_step(st) != SQLITE_DONE)
+		r = -EIO;
+	sqlite3_finalize(st);
+	st = NULL;
+	if (r < 0)
+		return r;
+	if (sqlite3_prepare_v2(
+		s->db,
+		"DELETE FROM image_blobs WHERE diff_id=?1 AND rowid NOT IN (SELECT "
+		"rowid FROM image_blobs WHERE diff_id=?1 ORDER BY added DESC LIMIT ?2)",
+		-1, &st, NULL) != SQLITE_OK)
+		return -EIO;
+	sqlite3_bind_text(st, 1, diff_id, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int(st, 2, BLOBS_PER_LAYER);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		r = -EIO;
+	sqlite3_finalize(st);
+	return r;
+}
+
+int image_blobs_of(struct image_store *s, const char *diff_id, struct image_blob **ret,
+		   size_t *ret_n)
+{
+	_cleanup_unlock_ struct image_store *locked = s;
+	struct image_blob *b = NULL;
+	sqlite3_stmt *st = NULL;
+	size_t n = 0;
+
+	*ret = NULL;
+	*ret_n = 0;
+	store_lock(s);
+	if (sqlite3_prepare_v2(s->db,
+			       "SELECT digest, media_type, size, repository FROM image_blobs WHERE "
+			       "diff_id=? ORDER BY added DESC, repository",
+			       -1, &st, NULL) != SQLITE_OK)
+		return -EIO;
+	sqlite3_bind_text(st, 1, diff_id, -1, SQLITE_TRANSIENT);
+	while (sqlite3_step(st) == SQLITE_ROW && n < BLOBS_PER_LAYER) {
+		b = xrealloc(b, (n + 1) * sizeof(*b));
+		b[n].digest = xstrdup((const char *)sqlite3_column_text(st, 0));
+		b[n].media_type = xstrdup((const char *)sqlite3_column_text(st, 1));
+		b[n].size = sqlite3_column_int64(st, 2);
+		b[n].repository = xstrdup((const char *)sqlite3_column_text(st, 3));
+		n++;
+	}
+	sqlite3_finalize(st);
+	*ret = b;
+	*ret_n = n;
+	return 0;
+}
+
+void image_blobs_free(struct image_blob *b, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(b[i].digest);
+		free(b[i].media_type);
+		free(b[i].repository);
+	}
+	free(b);
+}

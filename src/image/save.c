@@ -136,18 +136,15 @@ static int save_image(struct saver *sv, struct image_info *info, char *const *ta
 		json_object_object_get_ex(rootfs, "diff_ids", &ids);
 
 	for (size_t i = 0; i < info->n_layers; i++) {
-		_cleanup_close_ int dfd = -EBADF, tfd = -EBADF;
+		_cleanup_close_ int tfd = -EBADF;
 		_cleanup_free_ char *d = NULL, *p = NULL;
 		struct stat st;
 		json_object *old = ids ? json_object_array_get_idx(ids, i) : NULL;
 
-		dfd = open(info->layers[i], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (dfd < 0)
-			return error_set(err, -errno, "open layer of %s", info->id);
 		tfd = ingest_tmpfile(sv->s, NULL);
 		if (tfd < 0)
 			return error_set(err, tfd, "create temp file");
-		r = image_tar_layer(dfd, tfd, &d, err);
+		r = image_layer_tar(info, i, tfd, &d, err);
 		if (r < 0)
 			return r;
 		if (!old || !streq_ptr(json_object_get_string(old), d)) {

@@ -19,6 +19,10 @@ static const char schema[] =
     "CREATE INDEX IF NOT EXISTS image_refs_image ON image_refs(image_id);"
     "CREATE TABLE IF NOT EXISTS image_holds(holder TEXT NOT NULL, chain_id TEXT NOT NULL,"
     " PRIMARY KEY(holder, chain_id));"
+    /* blobs registries hold for layers (image_blob_record) */
+    "CREATE TABLE IF NOT EXISTS image_blobs(diff_id TEXT NOT NULL, digest TEXT NOT NULL,"
+    " media_type TEXT NOT NULL, size INTEGER NOT NULL, repository TEXT NOT NULL,"
+    " added INTEGER NOT NULL, PRIMARY KEY(diff_id, digest, repository));"
     /* leases of running pulls: per connection, gone with the process (see image.h) */
     "CREATE TEMP TABLE IF NOT EXISTS image_leases(lease INTEGER NOT NULL, chain_id TEXT NOT "
     "NULL, PRIMARY KEY(lease, chain_id));";
@@ -165,6 +169,11 @@ int layers_drop_unused_locked(struct image_store *s, char *const *only, char ***
 		if (freed)
 			*freed += sizes[i];
 	}
+	if (gone[0] && sql_exec(s,
+				"DELETE FROM image_blobs WHERE diff_id NOT IN (SELECT diff_id FROM "
+				"image_layers)",
+				NULL) < 0)
+		return -EIO;
 	*ret_gone = TAKE_PTR(gone);
 	return 0;
 }
@@ -318,8 +327,9 @@ void image_store_set_layer_limit(struct image_store *s, uint64_t max_bytes)
 int layer_unpack_tmp(struct image_store *s, int in_fd, char **ret_tmpdir, uint64_t *ret_size,
 		     char **ret_diff_id, struct error **err)
 {
-	_cleanup_free_ char *path = xasprintf("%s/tmp-XXXXXX", s->layers_root);
-	_cleanup_close_ int dfd = -EBADF;
+	_cleanup_free_ char *path = xasprintf("%s/tmp-XXXXXX", s->layers_root), *diff_id = NULL;
+	_cleanup_close_ int dfd = -EBADF, sfd = -EBADF;
+	_cleanup_(tarsplit_freep) struct tarsplit *split = NULL;
 	int r;
 
 	if (!mkdtemp(path))
@@ -328,6 +338,11 @@ int layer_unpack_tmp(struct image_store *s, int in_fd, char **ret_tmpdir, uint64
 	r = open_dir(s->layers_fd, strrchr(path, '/') + 1, 0710, &dfd);
 	if (r >= 0) {
 		int diff = -EBADF;
+		/* the tar's layout beside diff/, to write the same tar again (tarsplit.c) */
+		sfd = openat(dfd, TAR_SPLIT, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+			     0600);
+		if (sfd < 0 || tarsplit_new(sfd, &split) < 0)
+			log_debug("image store: cannot record the layout of a layer tar: %m");
 		r = open_dir(dfd, "diff", 0755, &diff);
 		closep(&dfd);
 		dfd = diff;
@@ -336,12 +351,18 @@ int layer_unpack_tmp(struct image_store *s, int in_fd, char **ret_tmpdir, uint64
 		rm_rf(path);
 		return error_set(err, r, "create layer dir");
 	}
-	r = image_untar(in_fd, dfd, s->layer_limit, ret_size, ret_diff_id, err);
+	r = untar_split(in_fd, dfd, s->layer_limit, split, ret_size, &diff_id, err);
 	if (r < 0) {
 		rm_rf(path);
 		return r;
 	}
+	if (!split || tarsplit_finish(split, diff_id) < 0) {
+		_cleanup_free_ char *sp = xasprintf("%s/" TAR_SPLIT, strrchr(path, '/') + 1);
+		(void)unlinkat(s->layers_fd, sp, 0);
+	}
 	*ret_tmpdir = xstrdup(strrchr(path, '/') + 1);
+	if (ret_diff_id)
+		*ret_diff_id = TAKE_PTR(diff_id);
 	return 0;
 }
 
@@ -620,6 +641,37 @@ int image_lookup(struct image_store *s, const char *ref_or_id, struct image_info
 	if (r < 0)
 		return r;
 	return info_load_locked(s, id, ret, err);
+}
+
+int image_repository_tags(struct image_store *s, const char *name, char ***ret, struct error **err)
+{
+	_cleanup_unlock_ struct image_store *locked = s;
+	_cleanup_free_ char *norm = NULL, *repo = NULL, *tag = NULL, *digest = NULL, *prefix = NULL;
+	_cleanup_strv_free_ char **all = NULL, **out = xnew0(char *, 1);
+	_cleanup_stmt_ sqlite3_stmt *st = NULL;
+	int r;
+
+	r = ref_normalize(name, &norm, err);
+	if (r < 0)
+		return r;
+	r = ref_split(norm, &repo, &tag, &digest);
+	if (r < 0)
+		return error_setx(err, r, "invalid reference format");
+	prefix = xasprintf("%s:", repo);
+	store_lock(s);
+	if (prep(s,
+		 "SELECT ref FROM image_refs WHERE is_digest=0 AND substr(ref, 1, length(?1)) = ?1 "
+		 "ORDER BY ref",
+		 &st, prefix, NULL) < 0)
+		return sql_err(s, err, "list tags");
+	all = col_strv(st);
+	for (char **p = all; *p; p++) {
+		const char *t = *p + strlen(prefix);
+		if (*t && !strpbrk(t, "/:@"))
+			out = strv_append(out, *p);
+	}
+	*ret = TAKE_PTR(out);
+	return 0;
 }
 
 char *image_lowerdir(const struct image_info *i)

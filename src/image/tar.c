@@ -429,6 +429,7 @@ int untar_archive(struct archive *a, int root_fd, uint64_t *ret_size, struct err
 struct stream {
 	struct archive *raw;
 	EVP_MD_CTX *md;
+	struct tarsplit *split;
 	uint64_t total, max;
 	bool over;
 	char buf[64 * 1024];
@@ -451,6 +452,8 @@ static la_ssize_t stream_read(struct archive *a, void *ud, const void **buf)
 		return -1;
 	}
 	EVP_DigestUpdate(s->md, s->buf, n);
+	if (s->split)
+		tarsplit_feed(s->split, s->buf, n);
 	*buf = s->buf;
 	return n;
 }
@@ -464,6 +467,12 @@ static void archive_freep(struct archive **a)
 int image_untar(int in_fd, int root_fd, uint64_t max_bytes, uint64_t *ret_size, char **ret_diff_id,
 		struct error **err)
 {
+	return untar_split(in_fd, root_fd, max_bytes, NULL, ret_size, ret_diff_id, err);
+}
+
+int untar_split(int in_fd, int root_fd, uint64_t max_bytes, struct tarsplit *split,
+		uint64_t *ret_size, char **ret_diff_id, struct error **err)
+{
 	_cleanup_(archive_freep) struct archive *raw = NULL, *tar = NULL;
 	_cleanup_free_ struct stream *s = xnew0(struct stream, 1);
 	_cleanup_(evp_md_ctx_freep) EVP_MD_CTX *md = digest_new();
@@ -473,6 +482,7 @@ int image_untar(int in_fd, int root_fd, uint64_t max_bytes, uint64_t *ret_size, 
 
 	s->max = max_bytes ? max_bytes : IMAGE_LAYER_MAX_DEFAULT;
 	s->md = md;
+	s->split = split;
 	raw = archive_read_new();
 	archive_read_support_filter_all(raw);
 	archive_read_support_format_raw(raw);

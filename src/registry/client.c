@@ -325,12 +325,88 @@ static int curl_errno(CURLcode rc)
 	}
 }
 
-static int transport_error(const char *method, const char *url, CURLcode rc, const char *errbuf,
-			   struct error **err)
+/* "host:port" of an http(s) URL, the port made explicit; without the port when !port */
+static char *url_host(const char *url, bool port)
 {
-	_cleanup_free_ char *m = method_word(method);
-	return error_setx(err, curl_errno(rc), "%s \"%s\": %s", m, url,
-			  *errbuf ? errbuf : curl_easy_strerror(rc));
+	_cleanup_free_ char *o = reg_url_origin(url);
+	const char *h = o ? strstr(o, "://") : NULL;
+	char *r = h ? xstrdup(h + 3) : xstrdup(url), *colon = strrchr(r, ':');
+
+	if (!port && colon && !strchr(colon, ']'))
+		*colon = 0;
+	return r;
+}
+
+/* What went wrong, as Go's net/http and crypto/tls word it in Docker's messages, where curl
+ * tells us enough to say it; else curl's words. */
+static char *transport_reason(CURL *c, const char *url, CURLcode rc, const char *errbuf)
+{
+	_cleanup_free_ char *hp = url_host(url, true), *h = url_host(url, false);
+	const char *why = *errbuf ? errbuf : curl_easy_strerror(rc), *alert;
+	long verify = 0, os_errno = 0;
+
+	switch (rc) {
+	case CURLE_PEER_FAILED_VERIFICATION:
+		curl_easy_getinfo(c, CURLINFO_SSL_VERIFYRESULT, &verify);
+		/* curl checks the name itself: "no alternative certificate subject name matches
+		 * target host name 'x'", "subject name 'y' does not match target host name 'x'" */
+		if (verify == 62 /* X509_V_ERR_HOSTNAME_MISMATCH */ ||
+		    verify == 64 /* X509_V_ERR_IP_ADDRESS_MISMATCH */ ||
+		    (strstr(why, "subject name") && strstr(why, "match")))
+			return xasprintf(
+			    "tls: failed to verify certificate: x509: certificate is not "
+			    "valid for %s",
+			    h);
+		switch (verify) {
+		case 2:	 /* X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT */
+		case 18: /* X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT */
+		case 19: /* X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN */
+		case 20: /* X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY */
+		case 21: /* X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE */
+			return xstrdup("tls: failed to verify certificate: x509: certificate "
+				       "signed by unknown authority");
+		case 9:	 /* X509_V_ERR_CERT_NOT_YET_VALID */
+		case 10: /* X509_V_ERR_CERT_HAS_EXPIRED */
+			return xstrdup("tls: failed to verify certificate: x509: certificate has "
+				       "expired or is not yet valid");
+		default:
+			return xasprintf("tls: failed to verify certificate: %s", why);
+		}
+	case CURLE_SSL_CONNECT_ERROR:
+	case CURLE_RECV_ERROR:
+	case CURLE_SEND_ERROR:
+		if (strstr(why, "wrong version number"))
+			return xstrdup("http: server gave HTTP response to HTTPS client");
+		/* "...:SSL routines::sslv3 alert bad certificate, errno 0": the peer's alert */
+		alert = strstr(why, "SSL routines") ? strstr(why, " alert ") : NULL;
+		if (alert) {
+			alert += strlen(" alert ");
+			return xasprintf("remote error: tls: %.*s", (int)strcspn(alert, ","),
+					 alert);
+		}
+		return xstrdup(why);
+	case CURLE_COULDNT_CONNECT:
+		curl_easy_getinfo(c, CURLINFO_OS_ERRNO, &os_errno);
+		if (os_errno > 0) {
+			_cleanup_free_ char *e = xstrdup(strerror((int)os_errno));
+			e[0] = (char)tolower((unsigned char)e[0]);
+			return xasprintf("dial tcp %s: connect: %s", hp, e);
+		}
+		return xstrdup(why);
+	case CURLE_COULDNT_RESOLVE_HOST:
+		return xasprintf("dial tcp: lookup %s: could not resolve host", h);
+	default:
+		return xstrdup(why);
+	}
+}
+
+static int transport_error(CURL *c, const char *method, const char *url, CURLcode rc,
+			   const char *errbuf, struct error **err)
+{
+	_cleanup_free_ char *m = method_word(method), *why = transport_reason(c, url, rc, errbuf);
+	if (*errbuf)
+		log_debug("registry: %s %s: %s", method, url, errbuf);
+	return error_setx(err, curl_errno(rc), "%s \"%s\": %s", m, url, why);
 }
 
 /* ---- auth ------------------------------------------------------------------ */
@@ -401,7 +477,7 @@ static int fetch_token(struct reg_session *s, const struct reg_challenge *ch, ch
 		explicit_bzero(creds, strlen(creds));
 	if (rc != CURLE_OK)
 		return too_big ? error_setx(err, -EFBIG, "token service answer is too large")
-			       : transport_error("GET", url, rc, errbuf, err);
+			       : transport_error(c, "GET", url, rc, errbuf, err);
 	if (rs.status == 401 || rs.status == 403)
 		return error_setx(err, -EACCES, "unauthorized: %s",
 				  creds ? "incorrect username or password"
@@ -504,7 +580,7 @@ int reg_do(struct reg_session *s, CURL *c, const struct reg_request *rq, struct 
 				return error_setx(err, -EFBIG, "%s \"%s\": answer is too large", m,
 						  url);
 			}
-			return transport_error(rq->method, url, rc, errbuf, err);
+			return transport_error(c, rq->method, url, rc, errbuf, err);
 		}
 		if (rs->status == 401 && own && !reauthed && rs->www_authenticate) {
 			reauthed = true;
@@ -717,7 +793,7 @@ int reg_session_open(const struct registry_config *cfg, const struct registry_au
 		if (rc == CURLE_OK)
 			break;
 		if (i + 1 == nb)
-			return transport_error("GET", url, rc, errbuf, err);
+			return transport_error(c, "GET", url, rc, errbuf, err);
 		log_debug("registry %s: %s failed (%s), trying %s", s->host, url,
 			  *errbuf ? errbuf : curl_easy_strerror(rc), bases[i + 1]);
 	}

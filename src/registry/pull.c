@@ -59,7 +59,7 @@ struct pull {
 	struct image_store *store;
 	struct reg_session *sess;
 	const struct registry_config *cfg;
-	struct reg_progress prog;
+	struct reg_progress *prog;
 	const char *repo;
 	char **diff_ids;
 	struct image_lease *lease;
@@ -125,7 +125,7 @@ static size_t layer_sink(void *ud, long status, const char *p, size_t n)
 	now = now_usec(CLOCK_MONOTONIC);
 	if (now - j->last_report >= PROGRESS_INTERVAL_USEC) {
 		j->last_report = now;
-		reg_progress(&j->p->prog, j->id, "Downloading", (int64_t)j->got, j->desc->size);
+		reg_progress(j->p->prog, j->id, "Downloading", (int64_t)j->got, j->desc->size);
 	}
 	return orig;
 }
@@ -175,7 +175,7 @@ static int pull_layer(struct pull *p, CURL *c, struct layer_job *j, struct error
 		j->md = NULL;
 		return error_set(err, r, "start layer unpack");
 	}
-	reg_progress(&p->prog, j->id, "Downloading", 0, j->desc->size);
+	reg_progress(p->prog, j->id, "Downloading", 0, j->desc->size);
 	for (unsigned attempt = 0;; attempt++) {
 		_cleanup_(reg_response_release) struct reg_response rs = {.content_length = -1};
 		_cleanup_free_ char *range =
@@ -231,7 +231,7 @@ static int pull_layer(struct pull *p, CURL *c, struct layer_job *j, struct error
 			_cleanup_free_ char *m =
 			    xasprintf("Retrying in %u second%s", (ms + 999) / 1000,
 				      (ms + 999) / 1000 == 1 ? "" : "s");
-			reg_progress(&p->prog, j->id, m, -1, -1);
+			reg_progress(p->prog, j->id, m, -1, -1);
 		}
 		log_debug("registry: %s: %s; retrying", j->desc->digest,
 			  last ? last->msg : "error");
@@ -252,8 +252,8 @@ static int pull_layer(struct pull *p, CURL *c, struct layer_job *j, struct error
 				  "filesystem layer verification failed for digest %s",
 				  j->desc->digest);
 	}
-	reg_progress(&p->prog, j->id, "Verifying Checksum", -1, -1);
-	reg_progress(&p->prog, j->id, "Download complete", -1, -1);
+	reg_progress(p->prog, j->id, "Verifying Checksum", -1, -1);
+	reg_progress(p->prog, j->id, "Download complete", -1, -1);
 	if (j->unpack_r < 0) {
 		job_discard(p, j);
 		r = error_setx(err, j->unpack_r, "%s",
@@ -265,7 +265,7 @@ static int pull_layer(struct pull *p, CURL *c, struct layer_job *j, struct error
 		return error_setx(err, -EINVAL,
 				  "layers from manifest don't match image configuration");
 	}
-	reg_progress(&p->prog, j->id, "Extracting", j->desc->size, j->desc->size);
+	reg_progress(p->prog, j->id, "Extracting", j->desc->size, j->desc->size);
 	return 0;
 }
 
@@ -307,7 +307,7 @@ static void commit_ready(struct pull *p, struct layer_job *j)
 			break;
 		}
 		c->present = true;
-		reg_progress(&p->prog, c->id, "Pull complete", -1, -1);
+		reg_progress(p->prog, c->id, "Pull complete", -1, -1);
 	}
 	pthread_mutex_unlock(&p->commit_lock);
 }
@@ -440,7 +440,7 @@ static int config_diff_ids(const struct blob *cfg, char ***ret, struct error **e
 
 /* The image manifest for the platform: the top document, or the index's entry. */
 static int resolve_manifest(struct reg_session *s, CURL *c, const struct reg_ref *rr,
-			    const struct reg_platform *plat, struct blob *top,
+			    const struct reg_platform *plat, const struct blob *top,
 			    struct reg_manifest *ret, struct error **err)
 {
 	_cleanup_(reg_manifest_release) struct reg_manifest m = {0};
@@ -495,103 +495,41 @@ static void pull_release(struct pull *p)
 	pthread_mutex_destroy(&p->commit_lock);
 }
 
-/* Open a session with the first endpoint whose manifest answers: mirrors for docker.io. */
-static int open_endpoint(const struct registry_config *cfg, const struct registry_auth *auth,
-			 const struct reg_ref *rr, char *const *scopes, CURL *c,
-			 struct reg_session **ret_sess, struct blob *ret_top, struct error **err)
+/* Pull rr from the registry sess talks to, whose top manifest (rr's tag or digest) is top. */
+static int pull_from(struct image_store *store, struct reg_session *sess, CURL *c,
+		     const struct reg_ref *rr, const struct reg_platform *plat,
+		     const struct blob *top, const struct registry_config *cfg,
+		     struct reg_progress *prog, char **ret_id, struct error **err)
 {
-	const char *reference = rr->digest ? rr->digest : rr->tag;
-	int r;
-
-	if (streq(rr->domain, "docker.io"))
-		for (char **m = cfg->mirrors; m && *m; m++) {
-			_cleanup_(reg_session_freep) struct reg_session *s = NULL;
-			_cleanup_error_ struct error *e = NULL;
-			/* mirrors are anonymous: the credentials are docker.io's */
-			r = reg_session_open(cfg, NULL, NULL, *m, scopes, &s, &e);
-			if (r >= 0)
-				r = fetch_small(s, c, rr->repo, "manifests", reference, rr->digest,
-						-1, "manifest", ret_top, &e);
-			if (r >= 0) {
-				*ret_sess = TAKE_PTR(s);
-				return 0;
-			}
-			log_warn("registry mirror %s: %s: ignored", *m, e ? e->msg : "failed");
-		}
-	{
-		_cleanup_(reg_session_freep) struct reg_session *s = NULL;
-		r = reg_session_open(cfg, auth, reg_domain_host(rr->domain), NULL, scopes, &s, err);
-		if (r < 0)
-			return r;
-		r = fetch_small(s, c, rr->repo, "manifests", reference, rr->digest, -1, "manifest",
-				ret_top, err);
-		if (r == -ENOENT) {
-			_cleanup_free_ char *f = ref_familiar(rr->normalized);
-			return error_prefix(err, r, "manifest for %s not found", f);
-		}
-		if (r < 0)
-			return r;
-		*ret_sess = TAKE_PTR(s);
-	}
-	return 0;
-}
-
-int registry_pull(struct image_store *store, const char *ref, const char *platform,
-		  const struct registry_auth *auth, const struct registry_config *cfg,
-		  image_progress_cb progress, void *ud, char **ret_id, struct error **err)
-{
-	_cleanup_(reg_ref_release) struct reg_ref rr = {0};
-	_cleanup_(reg_platform_release) struct reg_platform plat = {0};
-	_cleanup_(reg_session_freep) struct reg_session *sess = NULL;
-	_cleanup_(reg_curl_freep) CURL *c = NULL;
-	_cleanup_(blob_release) struct blob top = {0}, config = {0};
+	_cleanup_(blob_release) struct blob config = {0};
 	_cleanup_(reg_manifest_release) struct reg_manifest m = {0};
-	_cleanup_strv_free_ char **scopes = NULL, **diff_ids = NULL, **refs = NULL;
+	_cleanup_strv_free_ char **diff_ids = NULL, **refs = NULL;
 	_cleanup_free_ char *id = NULL, *familiar = NULL, *repo_digest = NULL;
 	_cleanup_free_ pthread_t *threads = NULL;
-	struct pull p = {.store = store};
+	struct pull p = {.store = store, .sess = sess, .cfg = cfg, .prog = prog, .repo = rr->repo};
 	size_t missing = 0, nthreads, started = 0;
 	bool up_to_date = false;
 	int r;
 
-	if (!cfg)
-		cfg = &default_cfg;
-	r = reg_ref_parse(ref, &rr, err);
-	if (r < 0)
-		return r;
-	r = reg_platform_parse(platform, &plat, err);
-	if (r < 0)
-		return r;
 	pthread_mutex_init(&p.lock, NULL);
 	pthread_mutex_init(&p.commit_lock, NULL);
-	reg_progress_init(&p.prog, progress, ud);
-	p.cfg = cfg;
-	p.repo = rr.repo;
 	{
-		_cleanup_free_ char *sc = xasprintf("repository:%s:pull", rr.repo);
-		scopes = strv_append(NULL, sc);
-	}
-	{
-		_cleanup_free_ char *f = ref_familiar(rr.name);
+		/* "Pulling from library/busybox": the path, as Docker shows it once it has the
+		 * manifest (an error before it is the API's answer, not a message of the stream) */
+		_cleanup_free_ char *f = ref_familiar(rr->name);
 		const char *slash = strchr(f, '/');
-		/* "Pulling from library/busybox": the path, as Docker shows it */
 		_cleanup_free_ char *msg =
 		    xasprintf("Pulling from %s",
-			      streq(rr.domain, "docker.io") ? rr.repo : (slash ? slash + 1 : f));
+			      streq(rr->domain, "docker.io") ? rr->repo : (slash ? slash + 1 : f));
 		json_object *o = json_object_new_object();
 		json_add_str(o, "status", msg);
-		json_add_str(o, "id", rr.digest ? rr.digest : rr.tag);
-		reg_progress_obj(&p.prog, o);
+		json_add_str(o, "id", rr->digest ? rr->digest : rr->tag);
+		reg_progress_obj(prog, o);
 	}
-	c = reg_curl_new();
-	r = open_endpoint(cfg, auth, &rr, scopes, c, &sess, &top, err);
+	r = resolve_manifest(sess, c, rr, plat, top, &m, err);
 	if (r < 0)
 		goto out;
-	p.sess = sess;
-	r = resolve_manifest(sess, c, &rr, &plat, &top, &m, err);
-	if (r < 0)
-		goto out;
-	r = fetch_small(sess, c, rr.repo, "blobs", m.config.digest, m.config.digest, m.config.size,
+	r = fetch_small(sess, c, rr->repo, "blobs", m.config.digest, m.config.digest, m.config.size,
 			"config", &config, err);
 	if (r < 0)
 		goto out;
@@ -619,7 +557,7 @@ int registry_pull(struct image_store *store, const char *ref, const char *platfo
 		j->id[12] = 0;
 		j->chain = image_chain_id(i ? p.jobs[i - 1].chain : NULL, diff_ids[i]);
 		j->present = image_layer_acquire(p.lease, j->chain, &j->size);
-		reg_progress(&p.prog, j->id, j->present ? "Already exists" : "Pulling fs layer", -1,
+		reg_progress(prog, j->id, j->present ? "Already exists" : "Pulling fs layer", -1,
 			     -1);
 		missing += !j->present;
 	}
@@ -630,7 +568,7 @@ int registry_pull(struct image_store *store, const char *ref, const char *platfo
 	threads = xnew0(pthread_t, nthreads ? nthreads : 1);
 	for (size_t i = 0, seen = 0; i < p.n_jobs; i++)
 		if (!p.jobs[i].present && ++seen > nthreads)
-			reg_progress(&p.prog, p.jobs[i].id, "Waiting", -1, -1);
+			reg_progress(prog, p.jobs[i].id, "Waiting", -1, -1);
 	for (; started < nthreads; started++)
 		if (pthread_create(&threads[started], NULL, worker, &p) != 0)
 			break;
@@ -653,10 +591,10 @@ int registry_pull(struct image_store *store, const char *ref, const char *platfo
 		goto out;
 
 	/* everything is verified: commit, then point the names at it */
-	repo_digest = xasprintf("%s@%s", rr.name, top.digest);
+	repo_digest = xasprintf("%s@%s", rr->name, top->digest);
 	refs = xnew0(char *, 1);
-	if (rr.tag) {
-		_cleanup_free_ char *t = xasprintf("%s:%s", rr.name, rr.tag);
+	if (rr->tag) {
+		_cleanup_free_ char *t = xasprintf("%s:%s", rr->name, rr->tag);
 		_cleanup_(image_info_freep) struct image_info *old = NULL;
 		if (image_lookup(store, t, &old, NULL) >= 0 && streq(old->id, m.config.digest))
 			up_to_date = true;
@@ -671,22 +609,94 @@ int registry_pull(struct image_store *store, const char *ref, const char *platfo
 	r = image_commit_pulled(store, config.buf, config.len, m.config.digest, refs, &id, err);
 	if (r < 0)
 		goto out;
+	/* the blobs the layers came in: a push to this registry can use them again */
+	for (size_t i = 0; i < m.n_descs; i++)
+		(void)image_blob_record(store, diff_ids[i], m.descs[i].digest,
+					m.descs[i].media_type, m.descs[i].size, rr->name);
 	{
-		_cleanup_free_ char *msg = xasprintf("Digest: %s", top.digest);
-		reg_progress(&p.prog, NULL, msg, -1, -1);
+		_cleanup_free_ char *msg = xasprintf("Digest: %s", top->digest);
+		reg_progress(prog, NULL, msg, -1, -1);
 	}
-	familiar = ref_familiar(rr.tag ? refs[0] : repo_digest);
+	familiar = ref_familiar(rr->tag ? refs[0] : repo_digest);
 	{
 		_cleanup_free_ char *msg = xasprintf(
 		    "Status: %s for %s",
 		    up_to_date ? "Image is up to date" : "Downloaded newer image", familiar);
-		reg_progress(&p.prog, NULL, msg, -1, -1);
+		reg_progress(prog, NULL, msg, -1, -1);
 	}
 	if (ret_id)
 		*ret_id = TAKE_PTR(id);
 	r = 0;
 out:
 	pull_release(&p);
-	reg_progress_release(&p.prog);
 	return r;
+}
+
+/* Pull from one endpoint: a mirror (its URL; anonymous, as the credentials are docker.io's) or,
+ * with mirror NULL, the registry of rr itself. */
+static int pull_endpoint(struct image_store *store, const char *mirror,
+			 const struct registry_auth *auth, const struct registry_config *cfg,
+			 const struct reg_ref *rr, const struct reg_platform *plat,
+			 char *const *scopes, CURL *c, struct reg_progress *prog, char **ret_id,
+			 struct error **err)
+{
+	_cleanup_(reg_session_freep) struct reg_session *s = NULL;
+	_cleanup_(blob_release) struct blob top = {0};
+	int r;
+
+	r = reg_session_open(cfg, mirror ? NULL : auth, mirror ? NULL : reg_domain_host(rr->domain),
+			     mirror, scopes, &s, err);
+	if (r < 0)
+		return r;
+	r = fetch_small(s, c, rr->repo, "manifests", rr->digest ? rr->digest : rr->tag, rr->digest,
+			-1, "manifest", &top, err);
+	if (r == -ENOENT && !mirror) {
+		_cleanup_free_ char *f = ref_familiar(rr->normalized);
+		return error_prefix(err, r, "manifest for %s not found", f);
+	}
+	if (r < 0)
+		return r;
+	return pull_from(store, s, c, rr, plat, &top, cfg, prog, ret_id, err);
+}
+
+int registry_pull(struct image_store *store, const char *ref, const char *platform,
+		  const struct registry_auth *auth, const struct registry_config *cfg,
+		  image_progress_cb progress, void *ud, char **ret_id, struct error **err)
+{
+	_cleanup_(reg_ref_release) struct reg_ref rr = {0};
+	_cleanup_(reg_platform_release) struct reg_platform plat = {0};
+	_cleanup_(reg_curl_freep) CURL *c = NULL;
+	_cleanup_strv_free_ char **scopes = NULL;
+	struct reg_progress prog;
+	int r;
+
+	if (!cfg)
+		cfg = &default_cfg;
+	r = reg_ref_parse(ref, &rr, err);
+	if (r < 0)
+		return r;
+	r = reg_platform_parse(platform, &plat, err);
+	if (r < 0)
+		return r;
+	{
+		_cleanup_free_ char *sc = xasprintf("repository:%s:pull", rr.repo);
+		scopes = strv_append(NULL, sc);
+	}
+	reg_progress_init(&prog, progress, ud);
+	c = reg_curl_new();
+	/* docker.io's mirrors first, in order: anything a mirror cannot do, the next one or the
+	 * origin may (what a failed attempt verified stays, and is not fetched again) */
+	if (streq(rr.domain, "docker.io"))
+		for (char **m = cfg->mirrors; m && *m; m++) {
+			_cleanup_error_ struct error *e = NULL;
+			r = pull_endpoint(store, *m, auth, cfg, &rr, &plat, scopes, c, &prog,
+					  ret_id, &e);
+			if (r >= 0)
+				goto out;
+			log_warn("registry mirror %s: %s: ignored", *m, e ? e->msg : "failed");
+		}
+	r = pull_endpoint(store, NULL, auth, cfg, &rr, &plat, scopes, c, &prog, ret_id, err);
+out:
+	reg_progress_release(&prog);
+	return r < 0 ? r : 0;
 }

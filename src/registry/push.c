@@ -1,12 +1,17 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * `docker push`: each layer is made again from its diff dir (image_tar_layer, deterministic),
- * gzip compressed into a temp file of the store, then uploaded unless the registry has it
- * (HEAD) or can mount it from another repository; then the config and the manifest.
+ * `docker push`: for each layer, a blob the registry holds already is used when the store knows
+ * one (image_blobs_of: the blob a pull got the layer in, or an earlier push put there): found
+ * in the repository with a HEAD, or mounted from another repository of the registry; the
+ * manifest then names the very blob the layer came in. Otherwise the layer's tar is written
+ * (image_layer_tar: the tar it came in, byte for byte, when the store kept its layout), gzip
+ * compressed into a temp file of the store and uploaded unless the registry has it. Then the
+ * config and the manifest.
  *
- * A layer whose re-made tar differs from the config's diff id (an image loaded from a foreign
- * tar) is pushed as made, with a config that names it, as `save` does: the pushed image then
- * has another id, and no RepoDigest is recorded for the local one.
+ * A layer whose tar cannot be written again as the config's diff id says (a layer loaded or
+ * pulled before the store kept tar layouts) is pushed as made, with a config that names it, as
+ * `save` does: the pushed image then has another id, and no RepoDigest is recorded for the
+ * local one.
  */
 #include <fcntl.h>
 #include <inttypes.h>
@@ -20,11 +25,18 @@
 
 static const struct registry_config default_cfg;
 
+#define MAX_CANDIDATES 4 /* known blobs of a layer a push tries */
+
 struct push_layer {
-	const char *dir;
+	size_t idx;
 	char id[13];
-	char *diff_id, *digest;
+	const char *config_diff_id;
+	char *diff_id;	  /* of the pushed tar; the config's when a known blob is used */
+	char *digest;	  /* of the pushed blob */
+	char *media_type; /* of a known blob used; NULL: gzip made here */
 	uint64_t size;
+	struct image_blob *known; /* blobs of this registry the store knows for the layer */
+	size_t n_known;
 	int fd;
 	int r;
 	struct error *err;
@@ -34,8 +46,10 @@ struct push {
 	struct image_store *store;
 	struct reg_session *sess;
 	const struct registry_config *cfg;
-	struct reg_progress prog;
+	struct reg_progress *prog;
+	const struct image_info *info;
 	const char *repo;
+	bool oci;		/* the manifest is OCI's: OCI layer types are welcome as they are */
 	const char *mount_from; /* a repository of the same registry that has the blobs */
 	struct push_layer *layers;
 	size_t n_layers;
@@ -103,16 +117,13 @@ out:
 
 static int make_layer(struct push *p, struct push_layer *l, struct error **err)
 {
-	_cleanup_close_ int dfd = -EBADF, tar = -EBADF;
+	_cleanup_close_ int tar = -EBADF;
 	int r;
 
-	dfd = open(l->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0)
-		return error_set(err, -errno, "open layer \"%s\"", l->dir);
 	tar = image_tmpfile(p->store);
 	if (tar < 0)
 		return error_set(err, tar, "create temp file");
-	r = image_tar_layer(dfd, tar, &l->diff_id, err);
+	r = image_layer_tar(p->info, l->idx, tar, &l->diff_id, err);
 	if (r < 0)
 		return r;
 	l->fd = image_tmpfile(p->store);
@@ -184,7 +195,7 @@ static int upload_blob(struct push *p, CURL *c, const char *digest, int fd, cons
 	_cleanup_free_ char *url = xasprintf("%s/v2/%s/blobs/uploads/", s->base, p->repo),
 			    *loc = NULL;
 	uint64_t chunk = p->cfg->chunk_size ? p->cfg->chunk_size : CHUNK_DEFAULT;
-	struct up_progress up = {.prog = &p->prog, .id = id, .total = size};
+	struct up_progress up = {.prog = p->prog, .id = id, .total = size};
 	int r;
 
 	if (ret_mounted)
@@ -282,11 +293,94 @@ static int upload_blob(struct push *p, CURL *c, const char *digest, int fd, cons
 	return 0;
 }
 
+/* Ask the registry to mount digest from another repository: 1 when it did, 0 when not. */
+static int mount_blob(struct push *p, CURL *c, const char *digest, const char *from)
+{
+	_cleanup_(reg_response_release) struct reg_response rs = {.content_length = -1};
+	_cleanup_free_ char *base = xasprintf("%s/v2/%s/blobs/uploads/", p->sess->base, p->repo),
+			    *u1 = reg_url_add_query(base, "mount", digest),
+			    *url = u1 ? reg_url_add_query(u1, "from", from) : NULL;
+	_cleanup_error_ struct error *e = NULL;
+	struct reg_request rq = {.method = "POST", .url = url, .body_fd = -1, .timeout_sec = 120};
+
+	if (!url || reg_do(p->sess, c, &rq, &rs, &e) < 0)
+		return 0;
+	if (rs.status == 201)
+		return 1;
+	if (rs.status == 202 && rs.location) {
+		/* the registry started an upload instead: we have nothing to send to it */
+		_cleanup_(reg_response_release) struct reg_response rs2 = {.content_length = -1};
+		_cleanup_free_ char *loc = reg_url_resolve(url, rs.location);
+		_cleanup_error_ struct error *e2 = NULL;
+		struct reg_request del = {
+		    .method = "DELETE", .url = loc, .body_fd = -1, .timeout_sec = 30};
+		if (loc)
+			(void)reg_do(p->sess, c, &del, &rs2, &e2);
+	}
+	return 0;
+}
+
+/* The media type a known blob goes into our manifest with; NULL when it cannot. */
+static const char *known_type(const struct push *p, const char *mt)
+{
+	if (streq(mt, MT_DOCKER_LAYER) || streq(mt, MT_OCI_LAYER_GZIP))
+		return p->oci ? MT_OCI_LAYER_GZIP : MT_DOCKER_LAYER;
+	if (p->oci && (streq(mt, MT_OCI_LAYER) || streq(mt, MT_OCI_LAYER_ZSTD)))
+		return mt;
+	return NULL;
+}
+
+static void use_known(struct push_layer *l, const struct image_blob *b, const char *mt)
+{
+	l->digest = xstrdup(b->digest);
+	l->media_type = xstrdup(mt);
+	l->size = (uint64_t)b->size;
+	l->diff_id = xstrdup(l->config_diff_id);
+}
+
+/* A blob the registry holds for the layer: 1 when one is used, 0 when none. */
+static int use_known_blob(struct push *p, CURL *c, struct push_layer *l)
+{
+	_cleanup_strv_free_ char **tried = NULL;
+
+	/* in the repository already */
+	for (size_t i = 0; i < l->n_known; i++) {
+		const struct image_blob *b = &l->known[i];
+		_cleanup_error_ struct error *e = NULL;
+		const char *mt = known_type(p, b->media_type);
+		if (!mt || strv_contains(tried, b->digest))
+			continue;
+		tried = strv_append(tried, b->digest);
+		if (blob_exists(p->sess, c, p->repo, b->digest, &e) == 1) {
+			use_known(l, b, mt);
+			reg_progress(p->prog, l->id, "Layer already exists", -1, -1);
+			return 1;
+		}
+	}
+	/* in another repository of the registry */
+	for (size_t i = 0; i < l->n_known; i++) {
+		const struct image_blob *b = &l->known[i];
+		_cleanup_(reg_ref_release) struct reg_ref o = {0};
+		const char *mt = known_type(p, b->media_type);
+		if (!mt || reg_ref_parse(b->repository, &o, NULL) < 0 || streq(o.repo, p->repo))
+			continue;
+		if (mount_blob(p, c, b->digest, o.repo) == 1) {
+			_cleanup_free_ char *m = xasprintf("Mounted from %s", o.repo);
+			use_known(l, b, mt);
+			reg_progress(p->prog, l->id, m, -1, -1);
+			return 1;
+		}
+	}
+	return 0;
+}
+
 static int push_layer(struct push *p, CURL *c, struct push_layer *l, struct error **err)
 {
 	bool mounted = false;
 	int r;
 
+	if (use_known_blob(p, c, l) == 1)
+		return 0;
 	r = make_layer(p, l, err);
 	if (r < 0)
 		return r;
@@ -294,18 +388,18 @@ static int push_layer(struct push *p, CURL *c, struct push_layer *l, struct erro
 	if (r < 0)
 		return r;
 	if (r == 1) {
-		reg_progress(&p->prog, l->id, "Layer already exists", -1, -1);
+		reg_progress(p->prog, l->id, "Layer already exists", -1, -1);
 		return 0;
 	}
-	reg_progress(&p->prog, l->id, "Pushing", 0, (int64_t)l->size);
+	reg_progress(p->prog, l->id, "Pushing", 0, (int64_t)l->size);
 	r = upload_blob(p, c, l->digest, l->fd, NULL, l->size, p->mount_from, l->id, &mounted, err);
 	if (r < 0)
 		return r;
 	if (mounted) {
 		_cleanup_free_ char *m = xasprintf("Mounted from %s", p->mount_from);
-		reg_progress(&p->prog, l->id, m, -1, -1);
+		reg_progress(p->prog, l->id, m, -1, -1);
 	} else {
-		reg_progress(&p->prog, l->id, "Pushed", -1, -1);
+		reg_progress(p->prog, l->id, "Pushed", -1, -1);
 	}
 	return 0;
 }
@@ -334,7 +428,7 @@ static void *worker(void *ud)
 	return NULL;
 }
 
-/* ---- registry_push ------------------------------------------------------------- */
+/* ---- one tag ------------------------------------------------------------------- */
 
 static json_object *descriptor(const char *mt, const char *digest, uint64_t size)
 {
@@ -364,11 +458,39 @@ static char *mount_source(const struct image_info *info, const struct reg_ref *r
 	return NULL;
 }
 
-int registry_push(struct image_store *store, const char *ref, const struct registry_auth *auth,
-		  const struct registry_config *cfg, image_progress_cb progress, void *ud,
-		  char **ret_digest, struct error **err)
+/* The blobs of rr's registry the store knows for the layer, at most MAX_CANDIDATES; their
+ * repositories join *scopes (pull), for the mounts. */
+static void find_known(struct image_store *store, const struct reg_ref *rr, struct push_layer *l,
+		       char ***scopes)
 {
-	_cleanup_(reg_ref_release) struct reg_ref rr = {0};
+	struct image_blob *all = NULL;
+	size_t n = 0;
+
+	if (image_blobs_of(store, l->config_diff_id, &all, &n) < 0)
+		return;
+	l->known = xnew0(struct image_blob, MAX_CANDIDATES);
+	for (size_t i = 0; i < n && l->n_known < MAX_CANDIDATES; i++) {
+		_cleanup_(reg_ref_release) struct reg_ref o = {0};
+		if (reg_ref_parse(all[i].repository, &o, NULL) < 0 ||
+		    !streq(o.domain, rr->domain) || !image_digest_valid(all[i].digest) ||
+		    all[i].size < 0)
+			continue;
+		if (!streq(o.repo, rr->repo)) {
+			_cleanup_free_ char *sc = xasprintf("repository:%s:pull", o.repo);
+			if (!strv_contains(*scopes, sc))
+				*scopes = strv_append(*scopes, sc);
+		}
+		l->known[l->n_known++] = all[i];
+		all[i] = (struct image_blob){0};
+	}
+	image_blobs_free(all, n);
+}
+
+/* Push the image tagged rr (a name:tag) to its repository. */
+static int push_tag(struct image_store *store, const struct reg_ref *rr,
+		    const struct registry_auth *auth, const struct registry_config *cfg,
+		    struct reg_progress *prog, char **ret_digest, struct error **err)
+{
 	_cleanup_(image_info_freep) struct image_info *info = NULL;
 	_cleanup_(reg_session_freep) struct reg_session *sess = NULL;
 	_cleanup_(reg_curl_freep) CURL *c = NULL;
@@ -377,21 +499,14 @@ int registry_push(struct image_store *store, const char *ref, const struct regis
 	_cleanup_free_ char *cfg_buf = NULL, *mount = NULL, *new_cfg = NULL, *cfg_digest = NULL,
 			    *mdigest = NULL, *tagref = NULL;
 	_cleanup_free_ pthread_t *threads = NULL;
-	struct push p = {.store = store};
+	struct push p = {.store = store, .prog = prog};
 	json_object *rootfs = NULL, *ids = NULL, *layers;
 	const char *cfg_bytes, *mbytes;
 	size_t cfg_len = 0, nthreads, started = 0;
 	bool docker, changed = false;
 	int r;
 
-	if (!cfg)
-		cfg = &default_cfg;
-	r = reg_ref_parse(ref, &rr, err);
-	if (r < 0)
-		return r;
-	if (rr.digest)
-		return error_setx(err, -EINVAL, "cannot push a digest reference");
-	tagref = xasprintf("%s:%s", rr.name, rr.tag);
+	tagref = xasprintf("%s:%s", rr->name, rr->tag);
 	if (image_lookup(store, tagref, &info, NULL) < 0) {
 		_cleanup_free_ char *f = ref_familiar(tagref);
 		return error_setx(err, -ENOENT, "An image does not exist locally with the tag: %s",
@@ -413,38 +528,41 @@ int registry_push(struct image_store *store, const char *ref, const struct regis
 				  info->id);
 
 	pthread_mutex_init(&p.lock, NULL);
-	reg_progress_init(&p.prog, progress, ud);
 	p.cfg = cfg;
-	p.repo = rr.repo;
-	mount = mount_source(info, &rr);
+	p.info = info;
+	p.repo = rr->repo;
+	p.oci = !docker;
+	mount = mount_source(info, rr);
 	p.mount_from = mount;
 	{
-		_cleanup_free_ char *sc = xasprintf("repository:%s:pull,push", rr.repo);
+		_cleanup_free_ char *sc = xasprintf("repository:%s:pull,push", rr->repo);
 		scopes = strv_append(NULL, sc);
 		if (mount) {
 			_cleanup_free_ char *ms = xasprintf("repository:%s:pull", mount);
 			scopes = strv_append(scopes, ms);
 		}
 	}
-	{
-		_cleanup_free_ char *msg = xasprintf("The push refers to repository [%s]", rr.name);
-		reg_progress(&p.prog, NULL, msg, -1, -1);
+	p.n_layers = info->n_layers;
+	p.layers = xnew0(struct push_layer, p.n_layers ? p.n_layers : 1);
+	for (size_t i = 0; i < p.n_layers; i++) {
+		struct push_layer *l = &p.layers[i];
+		const char *d = json_object_get_string(json_object_array_get_idx(ids, i));
+		if (!image_digest_valid(d)) {
+			r = error_setx(err, -EINVAL, "image %s: invalid diff id", info->id);
+			goto out;
+		}
+		l->idx = i;
+		l->fd = -EBADF;
+		l->config_diff_id = d;
+		snprintf(l->id, sizeof(l->id), "%.12s", d + 7);
+		find_known(store, rr, l, &scopes);
 	}
-	r = reg_session_open(cfg, auth, reg_domain_host(rr.domain), NULL, scopes, &sess, err);
+	r = reg_session_open(cfg, auth, reg_domain_host(rr->domain), NULL, scopes, &sess, err);
 	if (r < 0)
 		goto out;
 	p.sess = sess;
-
-	p.n_layers = info->n_layers;
-	p.layers = xnew0(struct push_layer, p.n_layers ? p.n_layers : 1);
-	for (size_t i = p.n_layers; i > 0; i--) {
-		struct push_layer *l = &p.layers[i - 1];
-		const char *d = json_object_get_string(json_object_array_get_idx(ids, i - 1));
-		l->dir = info->layers[i - 1];
-		l->fd = -EBADF;
-		snprintf(l->id, sizeof(l->id), "%.12s", d && strlen(d) > 7 ? d + 7 : "");
-		reg_progress(&p.prog, l->id, "Preparing", -1, -1);
-	}
+	for (size_t i = p.n_layers; i > 0; i--)
+		reg_progress(prog, p.layers[i - 1].id, "Preparing", -1, -1);
 	nthreads = cfg->max_concurrent_uploads ? cfg->max_concurrent_uploads : 5;
 	if (nthreads > p.n_layers)
 		nthreads = p.n_layers;
@@ -465,7 +583,7 @@ int registry_push(struct image_store *store, const char *ref, const struct regis
 			goto out;
 		}
 
-	/* the config: as stored, unless a re-made layer has another diff id */
+	/* the config: as stored, unless a layer made again has another diff id */
 	for (size_t i = 0; i < p.n_layers; i++) {
 		const char *d = json_object_get_string(json_object_array_get_idx(ids, i));
 		if (!streq_ptr(d, p.layers[i].diff_id)) {
@@ -475,9 +593,10 @@ int registry_push(struct image_store *store, const char *ref, const struct regis
 		}
 	}
 	if (changed) {
+		_cleanup_free_ char *f = ref_familiar(tagref);
 		log_info("push %s: layers made again differ from the image's diff ids; pushing a "
 			 "config that names them",
-			 ref);
+			 f);
 		new_cfg = xstrdup(plain(config));
 		cfg_bytes = new_cfg;
 		cfg_len = strlen(new_cfg);
@@ -486,7 +605,7 @@ int registry_push(struct image_store *store, const char *ref, const struct regis
 	}
 	cfg_digest = reg_digest_buf(cfg_bytes, cfg_len);
 	c = reg_curl_new();
-	r = blob_exists(sess, c, rr.repo, cfg_digest, err);
+	r = blob_exists(sess, c, rr->repo, cfg_digest, err);
 	if (r == 0)
 		r = upload_blob(&p, c, cfg_digest, -1, cfg_bytes, cfg_len, NULL, NULL, NULL, err);
 	if (r < 0)
@@ -499,16 +618,18 @@ int registry_push(struct image_store *store, const char *ref, const struct regis
 	    manifest, "config",
 	    descriptor(docker ? MT_DOCKER_CONFIG : MT_OCI_CONFIG, cfg_digest, cfg_len));
 	layers = json_object_new_array();
-	for (size_t i = 0; i < p.n_layers; i++)
-		json_object_array_add(layers,
-				      descriptor(docker ? MT_DOCKER_LAYER : MT_OCI_LAYER_GZIP,
-						 p.layers[i].digest, p.layers[i].size));
+	for (size_t i = 0; i < p.n_layers; i++) {
+		const char *mt = p.layers[i].media_type ? p.layers[i].media_type
+				 : docker		? MT_DOCKER_LAYER
+							: MT_OCI_LAYER_GZIP;
+		json_object_array_add(layers, descriptor(mt, p.layers[i].digest, p.layers[i].size));
+	}
 	json_object_object_add(manifest, "layers", layers);
 	mbytes = plain(manifest);
 	mdigest = reg_digest_buf(mbytes, strlen(mbytes));
 	{
 		_cleanup_(reg_response_release) struct reg_response rs = {.content_length = -1};
-		_cleanup_free_ char *url = reg_url(sess->base, rr.repo, "manifests", rr.tag);
+		_cleanup_free_ char *url = reg_url(sess->base, rr->repo, "manifests", rr->tag);
 		struct reg_request rq = {
 		    .method = "PUT",
 		    .url = url,
@@ -526,26 +647,36 @@ int registry_push(struct image_store *store, const char *ref, const struct regis
 			goto out;
 		}
 		if (rs.digest && !streq(rs.digest, mdigest))
-			log_warn("push %s: registry says the manifest digest is %s, not %s", ref,
-				 rs.digest, mdigest);
+			log_warn("push %s: registry says the manifest digest is %s, not %s",
+				 rr->normalized, rs.digest, mdigest);
 	}
 	{
 		_cleanup_free_ char *msg =
-		    xasprintf("%s: digest: %s size: %zu", rr.tag, mdigest, strlen(mbytes));
+		    xasprintf("%s: digest: %s size: %zu", rr->tag, mdigest, strlen(mbytes));
 		json_object *aux = json_object_new_object(), *o = json_object_new_object();
-		reg_progress(&p.prog, NULL, msg, -1, -1);
-		json_add_str(aux, "Tag", rr.tag);
+		reg_progress(prog, NULL, msg, -1, -1);
+		json_add_str(aux, "Tag", rr->tag);
 		json_add_str(aux, "Digest", mdigest);
 		json_add_int(aux, "Size", (int64_t)strlen(mbytes));
 		json_object_object_add(o, "progressDetail", json_object_new_object());
 		json_object_object_add(o, "aux", aux);
-		reg_progress_obj(&p.prog, o);
+		reg_progress_obj(prog, o);
+	}
+	/* what the repository holds now, for the next push of these layers */
+	for (size_t i = 0; i < p.n_layers; i++) {
+		const struct push_layer *l = &p.layers[i];
+		(void)image_blob_record(store, l->diff_id, l->digest,
+					l->media_type ? l->media_type
+					: docker      ? MT_DOCKER_LAYER
+						      : MT_OCI_LAYER_GZIP,
+					(int64_t)l->size, rr->name);
 	}
 	if (!changed) {
-		_cleanup_free_ char *rd = xasprintf("%s@%s", rr.name, mdigest);
+		_cleanup_free_ char *rd = xasprintf("%s@%s", rr->name, mdigest);
 		_cleanup_error_ struct error *e = NULL;
 		if (image_add_ref(store, info->id, rd, &e) < 0)
-			log_warn("push %s: cannot record %s: %s", ref, rd, e ? e->msg : "");
+			log_warn("push %s: cannot record %s: %s", rr->normalized, rd,
+				 e ? e->msg : "");
 	}
 	if (ret_digest)
 		*ret_digest = TAKE_PTR(mdigest);
@@ -555,10 +686,86 @@ out:
 		closep(&p.layers[i].fd);
 		free(p.layers[i].diff_id);
 		free(p.layers[i].digest);
+		free(p.layers[i].media_type);
+		image_blobs_free(p.layers[i].known, p.layers[i].n_known);
 		error_free(p.layers[i].err);
 	}
 	free(p.layers);
 	pthread_mutex_destroy(&p.lock);
-	reg_progress_release(&p.prog);
 	return r;
+}
+
+/* ---- registry_push, registry_push_all ---------------------------------------------- */
+
+static void refers_to(struct reg_progress *prog, const struct reg_ref *rr)
+{
+	_cleanup_free_ char *msg = xasprintf("The push refers to repository [%s]", rr->name);
+	reg_progress(prog, NULL, msg, -1, -1);
+}
+
+int registry_push(struct image_store *store, const char *ref, const struct registry_auth *auth,
+		  const struct registry_config *cfg, image_progress_cb progress, void *ud,
+		  char **ret_digest, struct error **err)
+{
+	_cleanup_(reg_ref_release) struct reg_ref rr = {0};
+	_cleanup_(image_info_freep) struct image_info *info = NULL;
+	struct reg_progress prog;
+	int r;
+
+	if (!cfg)
+		cfg = &default_cfg;
+	r = reg_ref_parse(ref, &rr, err);
+	if (r < 0)
+		return r;
+	if (rr.digest)
+		return error_setx(err, -EINVAL, "cannot push a digest reference");
+	{
+		_cleanup_free_ char *tagref = xasprintf("%s:%s", rr.name, rr.tag);
+		if (image_lookup(store, tagref, &info, NULL) < 0) {
+			_cleanup_free_ char *f = ref_familiar(tagref);
+			return error_setx(err, -ENOENT,
+					  "An image does not exist locally with the tag: %s", f);
+		}
+	}
+	reg_progress_init(&prog, progress, ud);
+	refers_to(&prog, &rr);
+	r = push_tag(store, &rr, auth, cfg, &prog, ret_digest, err);
+	reg_progress_release(&prog);
+	return r;
+}
+
+int registry_push_all(struct image_store *store, const char *name, const struct registry_auth *auth,
+		      const struct registry_config *cfg, image_progress_cb progress, void *ud,
+		      struct error **err)
+{
+	_cleanup_(reg_ref_release) struct reg_ref rr = {0};
+	_cleanup_strv_free_ char **tags = NULL;
+	struct reg_progress prog;
+	int r;
+
+	if (!cfg)
+		cfg = &default_cfg;
+	r = reg_ref_parse(name, &rr, err);
+	if (r < 0)
+		return r;
+	if (rr.digest)
+		return error_setx(err, -EINVAL, "cannot push a digest reference");
+	r = image_repository_tags(store, rr.name, &tags, err);
+	if (r < 0)
+		return r;
+	if (!tags[0]) {
+		_cleanup_free_ char *f = ref_familiar(rr.name);
+		return error_setx(err, -ENOENT, "An image does not exist locally with the tag: %s",
+				  f);
+	}
+	reg_progress_init(&prog, progress, ud);
+	refers_to(&prog, &rr);
+	for (char **t = tags; *t && r >= 0; t++) {
+		_cleanup_(reg_ref_release) struct reg_ref one = {0};
+		r = reg_ref_parse(*t, &one, err);
+		if (r >= 0)
+			r = push_tag(store, &one, auth, cfg, &prog, NULL, err);
+	}
+	reg_progress_release(&prog);
+	return r < 0 ? r : 0;
 }

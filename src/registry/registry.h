@@ -64,16 +64,28 @@ int registry_pull(struct image_store *store, const char *ref, const char *platfo
 
 /*
  * `docker push ref`: ref names a local image and the repository (and tag, default latest) to
- * push it to. Layers are tars made from the diff dirs (image_tar_layer), gzip compressed; blobs
- * the registry has are skipped (HEAD), blobs are mounted from another repository of the same
- * registry the image has a RepoDigest in when possible, and larger than chunk_size go in
- * chunks. The manifest is Docker's v2 schema 2 for images with a Docker config
- * (docker_version or container_config in it), OCI otherwise. On success the RepoDigest
- * name@digest is recorded and *ret_digest (may be NULL) gets the manifest digest.
+ * push it to. A layer goes as a blob of the registry the store knows (image_blobs_of) when the
+ * repository has it or it can be mounted from another repository, else as its tar
+ * (image_layer_tar) gzip compressed: skipped when the registry has it (HEAD), mounted from a
+ * repository the image has a RepoDigest in when possible, in chunks when larger than
+ * chunk_size. Pushed blobs are recorded (image_blob_record). The manifest is Docker's v2 schema 2
+ * for images with a Docker config (docker_version or container_config in it), OCI otherwise. On
+ * success the RepoDigest name@digest is recorded and *ret_digest (may be NULL) gets the manifest
+ * digest.
  */
 int registry_push(struct image_store *store, const char *ref,
 		  const struct registry_auth *auth_or_null, const struct registry_config *cfg,
 		  image_progress_cb progress, void *ud, char **ret_digest, struct error **err);
+
+/*
+ * `docker push --all-tags name`: every tag of the repository name (a tag given with it is
+ * ignored), in lexical order, each as registry_push pushes it, after one "The push refers to
+ * repository" line. -ENOENT "An image does not exist locally with the tag: name" when it has
+ * none; the first failure ends the push.
+ */
+int registry_push_all(struct image_store *store, const char *name,
+		      const struct registry_auth *auth_or_null, const struct registry_config *cfg,
+		      image_progress_cb progress, void *ud, struct error **err);
 
 /*
  * `docker login`: check the credentials against server ("host[:port]", a URL, or NULL/""

@@ -808,9 +808,10 @@ def test_kill9_during_pull_then_restart(bd, plain):
     ok(berth(d, "push", ref, timeout=300))
     ok(berth(d, "rmi", ref))
     man, m, cfg, blobs = image_parts(plain.host, "big")
-    # berth re-makes layer tars on push (a foreign tar's diff id may change): the layers
-    # pulled are the pushed config's
+    # the store kept the layout of the loaded tars: the pushed config is the loaded one
     diff_ids = json.loads(cfg)["rootfs"]["diff_ids"]
+    assert diff_ids == [sha(t) for t in layers]
+    assert m["config"]["digest"] == want_id
     chains = tr.chain_ids(diff_ids)
     # served by a throttled copy of the registry: the first layer fast, the rest slowly
     first = m["layers"][0]["digest"]

@@ -14,6 +14,9 @@
 
 static char root[] = "/tmp/berth-image-XXXXXX";
 
+#define DIGEST_A "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+#define DIGEST_B "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
+
 /* ---- tar building ------------------------------------------------------ */
 
 struct m {
@@ -898,6 +901,389 @@ static void test_many_layers_lowerdir(void)
 	CHECK(lower && endswith(lower, "/empty"));
 }
 
+/* A layer tar in one of libarchive's formats: long names, a hard link, a symlink, a whiteout,
+ * padding; gzip when asked. */
+static int foreign_tar(int format, bool gzip, bool dup)
+{
+	int fd = memfd_create("f", MFD_CLOEXEC);
+	struct archive *a = archive_write_new();
+	_cleanup_free_ char *big = xmalloc(5000), *deep = NULL, *longname = NULL;
+	struct {
+		const char *name, *data, *link;
+		bool dir, sym;
+	} es[] = {
+	    {"a/", NULL, NULL, true, false},	 {"a/f", "hello\n", NULL, false, false},
+	    {"a/empty", "", NULL, false, false}, {"a/hard", NULL, "a/f", false, false},
+	    {"a/sym", NULL, "f", false, true},	 {"a/.wh.gone", "", NULL, false, false},
+	};
+
+	memset(big, 'x', 4999);
+	big[4999] = 0;
+	/* 130 bytes in dirs + a name: ustar puts it in the prefix, others use long names */
+	deep =
+	    xasprintf("%s/%s/file", "d123456789012345678901234567890123456789012345678901234567890",
+		      "e12345678901234567890123456789012345678901234567890123456789");
+	longname = xasprintf("a/%0150d", 7);
+	archive_write_set_format(a, format);
+	if (gzip)
+		archive_write_add_filter_gzip(a);
+	archive_write_open_fd(a, fd);
+	for (size_t i = 0; i < ELEMENTSOF(es); i++) {
+		struct archive_entry *x = archive_entry_new();
+		archive_entry_copy_pathname(x, es[i].name);
+		archive_entry_set_mtime(x, 1700000000, 0);
+		archive_entry_set_uid(x, 1000);
+		archive_entry_set_gid(x, 1000);
+		archive_entry_copy_uname(x, "someone");
+		if (es[i].dir) {
+			archive_entry_set_filetype(x, AE_IFDIR);
+			archive_entry_set_perm(x, 0755);
+		} else if (es[i].sym) {
+			archive_entry_set_filetype(x, AE_IFLNK);
+			archive_entry_set_perm(x, 0777);
+			archive_entry_copy_symlink(x, es[i].link);
+		} else {
+			archive_entry_set_filetype(x, AE_IFREG);
+			archive_entry_set_perm(x, 0644);
+			if (es[i].link)
+				archive_entry_copy_hardlink(x, es[i].link);
+			else
+				archive_entry_set_size(x, (la_int64_t)strlen(es[i].data));
+		}
+		archive_write_header(a, x);
+		if (es[i].data && *es[i].data)
+			archive_write_data(a, es[i].data, strlen(es[i].data));
+		archive_entry_free(x);
+	}
+	{
+		const char *names[] = {"a/big", deep,
+				       format == ARCHIVE_FORMAT_TAR_USTAR ? NULL : longname};
+		for (size_t i = 0; i < ELEMENTSOF(names); i++) {
+			struct archive_entry *x = archive_entry_new();
+			if (!names[i]) {
+				archive_entry_free(x);
+				continue;
+			}
+			archive_entry_copy_pathname(x, names[i]);
+			archive_entry_set_filetype(x, AE_IFREG);
+			archive_entry_set_perm(x, 0600);
+			archive_entry_set_mtime(x, 1700000001, 0);
+			archive_entry_set_size(x, (la_int64_t)strlen(big) - i);
+			archive_write_header(a, x);
+			archive_write_data(a, big, strlen(big) - i);
+			archive_entry_free(x);
+		}
+	}
+	if (dup) {
+		/* the same name twice: the diff dir has the second, the tar both */
+		for (int k = 0; k < 2; k++) {
+			struct archive_entry *x = archive_entry_new();
+			archive_entry_copy_pathname(x, "a/dup");
+			archive_entry_set_filetype(x, AE_IFREG);
+			archive_entry_set_perm(x, 0644);
+			archive_entry_set_size(x, 3);
+			archive_write_header(a, x);
+			archive_write_data(a, k ? "two" : "one", 3);
+			archive_entry_free(x);
+		}
+	}
+	archive_write_close(a);
+	archive_write_free(a);
+	lseek(fd, 0, SEEK_SET);
+	return fd;
+}
+
+/* A docker-archive of one layer, given as it goes into the archive. */
+static int docker_archive_of(int layer_fd, const char *tag, char **ret_id, char **ret_diff_id)
+{
+	size_t n = 0;
+	_cleanup_free_ char *b = slurp(layer_fd, &n), *cfg = NULL, *man = NULL, *cname = NULL,
+			    *id = NULL, *plain = NULL;
+	struct blob bl[3];
+
+	{
+		/* the diff id is of the uncompressed tar */
+		struct archive *a = archive_read_new();
+		struct archive_entry *e;
+		EVP_MD_CTX *md = EVP_MD_CTX_new();
+		unsigned char d[32], buf[4096];
+		unsigned l;
+		la_ssize_t k;
+		archive_read_support_filter_all(a);
+		archive_read_support_format_raw(a);
+		archive_read_open_memory(a, b, n);
+		archive_read_next_header(a, &e);
+		EVP_DigestInit_ex(md, EVP_sha256(), NULL);
+		while ((k = archive_read_data(a, buf, sizeof(buf))) > 0)
+			EVP_DigestUpdate(md, buf, (size_t)k);
+		EVP_DigestFinal_ex(md, d, &l);
+		EVP_MD_CTX_free(md);
+		archive_read_free(a);
+		plain = xmalloc(72);
+		strcpy(plain, "sha256:");
+		for (int i = 0; i < 32; i++)
+			sprintf(plain + 7 + 2 * i, "%02x", d[i]);
+	}
+	cfg = xasprintf("{\"architecture\":\"amd64\",\"os\":\"linux\",\"config\":{},\"rootfs\":"
+			"{\"type\":\"layers\",\"diff_ids\":[\"%s\"]}}",
+			plain);
+	id = sha(cfg, strlen(cfg));
+	cname = xasprintf("%s.json", id + 7);
+	man = xasprintf("[{\"Config\":\"%s\",\"RepoTags\":[\"%s\"],\"Layers\":[\"l/layer.tar\"]}]",
+			cname, tag);
+	bl[0] = (struct blob){"manifest.json", man, strlen(man)};
+	bl[1] = (struct blob){cname, cfg, strlen(cfg)};
+	bl[2] = (struct blob){"l/layer.tar", b, n};
+	if (ret_id)
+		*ret_id = TAKE_PTR(id);
+	if (ret_diff_id)
+		*ret_diff_id = TAKE_PTR(plain);
+	return archive_of(bl, 3);
+}
+
+static void test_layer_tar_as_loaded(void)
+{
+	_cleanup_(image_store_closep) struct image_store *s = open_store();
+	const struct {
+		int format;
+		bool gzip, dup;
+	} cases[] = {
+	    {ARCHIVE_FORMAT_TAR_GNUTAR, false, false},
+	    {ARCHIVE_FORMAT_TAR_USTAR, false, false},
+	    {ARCHIVE_FORMAT_TAR_PAX_RESTRICTED, false, false},
+	    {ARCHIVE_FORMAT_TAR_PAX_INTERCHANGE, true, false},
+	    {ARCHIVE_FORMAT_TAR_GNUTAR, true, true},
+	};
+
+	for (size_t c = 0; c < ELEMENTSOF(cases); c++) {
+		_cleanup_close_ int layer =
+		    foreign_tar(cases[c].format, cases[c].gzip, cases[c].dup);
+		_cleanup_free_ char *id = NULL, *diff_id = NULL, *tag = xasprintf("foreign:%zu", c),
+				    *got = NULL, *split = NULL;
+		_cleanup_close_ int arch = docker_archive_of(layer, tag, &id, &diff_id);
+		_cleanup_close_ int out = memfd_create("out", MFD_CLOEXEC);
+		_cleanup_(image_info_freep) struct image_info *i = NULL;
+		_cleanup_strv_free_ char **loaded = NULL;
+		_cleanup_error_ struct error *err = NULL;
+		char *refs[] = {tag, NULL};
+
+		CHECK(image_load(s, arch, NULL, NULL, &loaded, &err) == 0);
+		if (err)
+			fprintf(stderr, "  case %zu: %s\n", c, err->msg);
+		CHECK(image_lookup(s, tag, &i, &err) == 0);
+		if (!i)
+			continue;
+		CHECK_STREQ(i->id, id);
+		split = xasprintf("%s/../tar-split", i->layers[0]);
+		CHECK(access(split, F_OK) == 0);
+		/* twice: the file is rewound and truncated as needed */
+		for (int k = 0; k < 2; k++) {
+			free(got);
+			got = NULL;
+			CHECK(image_layer_tar(i, 0, out, &got, &err) == 0);
+		}
+		if (cases[c].dup) {
+			/* the first a/dup is not in the diff dir: a tar made anew */
+			CHECK(got && !streq(got, diff_id));
+		} else if (c == 0) {
+			/* a damaged layout (cut short, or bytes changed) is only a missed chance */
+			_cleanup_free_ char *buf = NULL, *canon = NULL;
+			size_t len = 0;
+			CHECK(read_file_at(AT_FDCWD, split, 1 << 20, &buf, &len) >= 0);
+			for (int k = 0; k < 3; k++) {
+				_cleanup_close_ int w =
+				    open(split, O_WRONLY | O_TRUNC | O_CLOEXEC | O_NOFOLLOW);
+				if (k == 0)
+					CHECK(write(w, buf, len / 2) == (ssize_t)(len / 2));
+				else if (k == 1) {
+					buf[len / 2] ^= 0x55;
+					CHECK(write(w, buf, len) == (ssize_t)len);
+				} else {
+					CHECK(write(w, "junk", 4) == 4);
+				}
+				free(canon);
+				canon = NULL;
+				CHECK(image_layer_tar(i, 0, out, &canon, &err) == 0);
+				CHECK(canon && !streq(canon, diff_id));
+			}
+		} else {
+			CHECK_STREQ(got, diff_id);
+			/* save keeps the config, hence the id */
+			int f = memfd_create("save", MFD_CLOEXEC);
+			_cleanup_json_ json_object *items = NULL;
+			_cleanup_strv_free_ char **l2 = NULL;
+			_cleanup_(image_info_freep) struct image_info *j = NULL;
+			CHECK(image_save(s, refs, f, &err) == 0);
+			CHECK(image_remove(s, tag, false, false, NULL, NULL, &items, &err) == 0);
+			lseek(f, 0, SEEK_SET);
+			CHECK(image_load(s, f, NULL, NULL, &l2, &err) == 0);
+			CHECK(image_lookup(s, tag, &j, &err) == 0);
+			if (j)
+				CHECK_STREQ(j->id, id);
+			close(f);
+		}
+		if (err)
+			fprintf(stderr, "  case %zu: %s\n", c, err->msg);
+	}
+	/* a file the tar replaces by a fifo: its content is not in the layer, and the fifo is
+	 * never opened for reading (that would block); bounded by an alarm */
+	{
+		int fd = memfd_create("fifo", MFD_CLOEXEC);
+		struct archive *a = archive_write_new();
+		_cleanup_free_ char *id = NULL, *diff_id = NULL, *got = NULL;
+		_cleanup_close_ int arch = -EBADF, out = memfd_create("out", MFD_CLOEXEC);
+		_cleanup_(image_info_freep) struct image_info *i = NULL;
+		_cleanup_strv_free_ char **loaded = NULL;
+		_cleanup_error_ struct error *err = NULL;
+
+		archive_write_set_format_pax_restricted(a);
+		archive_write_open_fd(a, fd);
+		for (int k = 0; k < 2; k++) {
+			struct archive_entry *x = archive_entry_new();
+			archive_entry_copy_pathname(x, "p");
+			archive_entry_set_filetype(x, k ? AE_IFIFO : AE_IFREG);
+			archive_entry_set_perm(x, 0644);
+			archive_entry_set_size(x, k ? 0 : 3);
+			archive_write_header(a, x);
+			if (!k)
+				archive_write_data(a, "abc", 3);
+			archive_entry_free(x);
+		}
+		archive_write_close(a);
+		archive_write_free(a);
+		lseek(fd, 0, SEEK_SET);
+		arch = docker_archive_of(fd, "fifo:1", &id, &diff_id);
+		close(fd);
+		CHECK(image_load(s, arch, NULL, NULL, &loaded, &err) == 0);
+		CHECK(image_lookup(s, "fifo:1", &i, &err) == 0);
+		if (i) {
+			_cleanup_free_ char *p = xasprintf("%s/p", i->layers[0]);
+			struct stat st;
+			CHECK(lstat(p, &st) == 0 && S_ISFIFO(st.st_mode));
+			alarm(30);
+			CHECK(image_layer_tar(i, 0, out, &got, &err) == 0);
+			alarm(0);
+			CHECK(got && !streq(got, diff_id));
+		}
+	}
+	/* GNU tar's own output, sparse files (an old GNU sparse map with extension blocks, and
+	 * pax's GNU.sparse 1.0) among them */
+	for (int f = 0; f < 2; f++) {
+		const char *format = f ? "posix" : "gnu";
+		_cleanup_free_ char *dir = xasprintf("%s/sparse-%s", root, format),
+				    *tarp = xasprintf("%s/sparse-%s.tar", root, format),
+				    *cmd = NULL, *file = NULL,
+				    *tag = xasprintf("sparse:%s", format), *id = NULL,
+				    *diff_id = NULL, *got = NULL;
+		_cleanup_close_ int layer = -EBADF, arch = -EBADF, fd = -EBADF, out = -EBADF;
+		_cleanup_(image_info_freep) struct image_info *i = NULL;
+		_cleanup_strv_free_ char **loaded = NULL;
+		_cleanup_error_ struct error *err = NULL;
+
+		CHECK(mkdir(dir, 0755) == 0);
+		file = xasprintf("%s/holes", dir);
+		fd = open(file, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+		for (int k = 0; k < 8; k++)
+			CHECK(pwrite(fd, "data", 4, (off_t)k * 65536) == 4);
+		CHECK(ftruncate(fd, 9 * 65536) == 0);
+		closep(&fd);
+		cmd = xasprintf("tar -C %s --format=%s --sparse --owner=u:5 --group=g:6 -cf %s .",
+				dir, format, tarp);
+		CHECK(system(cmd) == 0);
+		layer = open(tarp, O_RDONLY | O_CLOEXEC);
+		arch = docker_archive_of(layer, tag, &id, &diff_id);
+		CHECK(image_load(s, arch, NULL, NULL, &loaded, &err) == 0);
+		if (err)
+			fprintf(stderr, "  sparse %s: %s\n", format, err->msg);
+		CHECK(image_lookup(s, tag, &i, &err) == 0);
+		if (!i)
+			continue;
+		out = memfd_create("out", MFD_CLOEXEC);
+		CHECK(image_layer_tar(i, 0, out, &got, &err) == 0);
+		CHECK_STREQ(got, diff_id);
+		{
+			_cleanup_free_ char *h = xasprintf("%s/holes", i->layers[0]);
+			struct stat st;
+			CHECK(stat(h, &st) == 0 && st.st_size == 9 * 65536);
+		}
+	}
+	/* an imported layer has the diff id of the tar berth makes: no layout kept */
+	{
+		_cleanup_close_ int layer = foreign_tar(ARCHIVE_FORMAT_TAR_GNUTAR, false, false);
+		_cleanup_free_ char *id = NULL, *split = NULL;
+		_cleanup_(image_info_freep) struct image_info *i = NULL;
+		_cleanup_error_ struct error *err = NULL;
+		CHECK(image_import(s, layer, "imported:1", NULL, NULL, &id, &err) == 0);
+		CHECK(image_lookup(s, "imported:1", &i, &err) == 0);
+		if (i) {
+			_cleanup_close_ int out = memfd_create("out", MFD_CLOEXEC);
+			_cleanup_free_ char *got = NULL;
+			split = xasprintf("%s/../tar-split", i->layers[0]);
+			CHECK(access(split, F_OK) < 0);
+			CHECK(image_layer_tar(i, 0, out, &got, &err) == 0);
+			CHECK(got && streq(got, json_object_get_string(json_object_array_get_idx(
+						    json_object_object_get(
+							json_object_object_get(i->config, "rootfs"),
+							"diff_ids"),
+						    0))));
+		}
+	}
+}
+
+static void test_repository_tags_and_blobs(void)
+{
+	_cleanup_(image_store_closep) struct image_store *s = open_store();
+	_cleanup_free_ char *id = NULL, *diff = NULL;
+	_cleanup_error_ struct error *err = NULL;
+	_cleanup_strv_free_ char **tags = NULL, **none = NULL;
+	_cleanup_json_ json_object *items = NULL;
+	_cleanup_(image_info_freep) struct image_info *i = NULL;
+	const char *names[] = {"h:5000/team/app:2",   "h:5000/team/app:1",
+			       "h:5000/team/app-x:1", "h:5000/team/app/sub:1",
+			       "h:5000/team/ap:1",    "h:5000/team/app:latest"};
+	struct image_blob *b = NULL;
+	size_t n = 0;
+
+	CHECK(import_dir_tar(s, NULL, NULL, &id) == 0);
+	for (size_t k = 0; k < ELEMENTSOF(names); k++)
+		CHECK(image_tag(s, id, names[k], &err) == 0);
+	CHECK(image_add_ref(s, id, "h:5000/team/app@sha256:" DIGEST_A, &err) == 0);
+	CHECK(image_repository_tags(s, "h:5000/team/app:ignored", &tags, &err) == 0);
+	CHECK(tags && strv_length(tags) == 3);
+	if (tags && strv_length(tags) == 3) {
+		CHECK_STREQ(tags[0], "h:5000/team/app:1");
+		CHECK_STREQ(tags[1], "h:5000/team/app:2");
+		CHECK_STREQ(tags[2], "h:5000/team/app:latest");
+	}
+	CHECK(image_repository_tags(s, "h:5000/nothing", &none, &err) == 0);
+	CHECK(none && !none[0]);
+
+	/* blobs registries hold for the layer: most recent first, gone with the layer */
+	CHECK(image_lookup(s, id, &i, &err) == 0);
+	if (!i)
+		return;
+	diff = xstrdup(json_object_get_string(json_object_array_get_idx(
+	    json_object_object_get(json_object_object_get(i->config, "rootfs"), "diff_ids"), 0)));
+	CHECK(image_blob_record(s, diff, "sha256:" DIGEST_A, "application/x", 10, "h:5000/a") == 0);
+	usleep(2000);
+	CHECK(image_blob_record(s, diff, "sha256:" DIGEST_B, "application/y", 20, "h:5000/b") == 0);
+	CHECK(image_blob_record(s, diff, "sha256:../x", "application/y", 20, "h:5000/b") ==
+	      -EINVAL);
+	CHECK(image_blobs_of(s, diff, &b, &n) == 0);
+	CHECK_INT(n, 2);
+	if (n == 2) {
+		CHECK_STREQ(b[0].digest, "sha256:" DIGEST_B);
+		CHECK_STREQ(b[0].repository, "h:5000/b");
+		CHECK_INT(b[0].size, 20);
+		CHECK_STREQ(b[1].media_type, "application/x");
+	}
+	image_blobs_free(b, n);
+	CHECK(image_remove(s, id, true, false, NULL, NULL, &items, &err) == 0);
+	CHECK(image_blobs_of(s, diff, &b, &n) == 0);
+	CHECK_INT(n, 0);
+	image_blobs_free(b, n);
+}
+
 static void test_busybox(void)
 {
 	_cleanup_(image_store_closep) struct image_store *s = NULL;
@@ -959,6 +1345,8 @@ int main(void)
 	RUN(test_reopen_sweeps);
 	RUN(test_pulled_layers);
 	RUN(test_many_layers_lowerdir);
+	RUN(test_layer_tar_as_loaded);
+	RUN(test_repository_tags_and_blobs);
 	RUN(test_busybox);
 	rm_rf(root);
 	return TEST_SUMMARY();
