@@ -26,7 +26,7 @@ ALL_CFLAGS := -std=gnu11 -D_GNU_SOURCE -Ulinux -Uunix $(WARN) $(CFLAGS) $(SANFLA
 	-fstack-protector-strong -D_FORTIFY_SOURCE=2 -fPIE
 ALL_LDFLAGS := $(SANFLAGS) -pie -Wl,-z,relro,-z,now $(LDFLAGS)
 
-MODULES := basic json oci runtime http image registry network shim daemon api cli
+MODULES := basic json oci runtime http image registry network shim daemon api cli lazy
 mod_srcs = $(wildcard src/$(1)/*.c)
 mod_objs = $(patsubst src/%.c,$(B)/obj/%.o,$(call mod_srcs,$(1)))
 
@@ -89,7 +89,10 @@ $(B)/bin/berth-init: src/init/berth-init.c
 
 # What each binary links (dependents first); others get every module.
 LIBS_berthd := $(B)/lib/libapi.a $(B)/lib/libdaemon.a $(B)/lib/libnetwork.a $(B)/lib/libregistry.a $(B)/lib/libimage.a $(B)/lib/libhttp.a \
-	$(LIBS_RUNTIME)
+	$(LIBS_RUNTIME) $(B)/lib/liblazy.a
+# berthd loads libcurl, libarchive, libcrypto and libssl when it first needs them
+# (src/lazy/lazy.h).
+LDLIBS_berthd := $(shell pkg-config --libs zlib sqlite3) $(PKG_LIBS) -lpthread
 LIBS_berth-shim := $(B)/lib/libshim.a $(LIBS_RUNTIME)
 # berth-shim stays resident once per container: link only what it uses, statically, like
 # berth-runtime (its libraries' pages are then its own and few).

@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * lazy: libcurl and libarchive loaded on first use (dlopen), for berthd.
+ *
+ * berthd links against these stubs instead of -lcurl and -larchive: each stub resolves the
+ * real function with dlsym on its first call and jumps to it afterwards. The libraries and
+ * the dozens they pull in (GnuTLS, Kerberos, LDAP, libxml2, ICU, libstdc++, …) are then
+ * mapped only once a pull, push, load, save or import needs them, so an idle daemon pays
+ * neither their relocation at start-up nor their resident pages (the issue 3 memory goal).
+ * Why not the libraries' own lazy binding: the dynamic loader maps and relocates every
+ * DT_NEEDED library at exec whatever the binding mode; only dlopen defers that.
+ *
+ * Every libcurl or libarchive function berthd calls must have a stub in curl.c or
+ * archive.c: a new call fails to link berthd until it gets one (the compiler checks each
+ * stub against the library's own prototype).
+ */
+#ifndef BERTH_LAZY_H
+#define BERTH_LAZY_H
+
+/* The address of name in the library soname, loading it on first use; aborts with a
+ * message when the library or the symbol is missing (they are package dependencies). */
+void *lazy_sym(const char *soname, const char *name);
+
+/* In a stub: fn is the real function, resolved on the first call, then read without a
+ * lock. */
+#define LAZY_REAL(soname, name)                                                                    \
+	static __typeof__(name) *real_;                                                            \
+	__typeof__(name) *fn = __atomic_load_n(&real_, __ATOMIC_ACQUIRE);                          \
+	if (!fn) {                                                                                 \
+		fn = (__typeof__(name) *)lazy_sym(soname, #name);                                  \
+		__atomic_store_n(&real_, fn, __ATOMIC_RELEASE);                                    \
+	}
+
+/* A stub returning the real function's value, and one for a void function. */
+#define LAZY_STUB(soname, ret, name, params, args)                                                 \
+	ret name params                                                                            \
+	{                                                                                          \
+		LAZY_REAL(soname, name);                                                           \
+		return fn args;                                                                    \
+	}
+#define LAZY_STUB_VOID(soname, name, params, args)                                                 \
+	void name params                                                                           \
+	{                                                                                          \
+		LAZY_REAL(soname, name);                                                           \
+		fn args;                                                                           \
+	}
+
+#endif
