@@ -29,3 +29,30 @@ def test_run_init(berthd):
                       "cat /proc/1/cmdline | tr '\\0' ' '; echo; exit 3")
     assert p.returncode == 3, p.stderr
     assert p.stdout.startswith("/sbin/docker-init -- sh -c")
+
+
+def test_heavy_libraries_load_on_first_use(tmp_path_factory, busybox_rootfs):
+    """berthd maps libcurl, libarchive and libcrypto only once it needs them (src/lazy)."""
+    import shutil
+    import tempfile
+    import engine
+    tmp = tempfile.mkdtemp(prefix="bl-", dir="/tmp")
+    d = engine.Berthd(tmp)
+
+    def mapped():
+        with open(f"/proc/{d.proc.pid}/maps") as f:
+            return {l.split("/")[-1].split(".so")[0] for l in f if ".so" in l}
+    try:
+        d.start()
+        st, _, _ = d.api("GET", "/v1.50/containers/json")
+        assert st == 200
+        assert not mapped() & {"libcurl", "libarchive", "libcrypto", "libssl"}
+        d.import_busybox()
+        assert {"libarchive", "libcrypto"} <= mapped()
+        assert "libcurl" not in mapped()
+        out = d.docker("run", "--rm", "busybox", "echo", "still works", check=True).stdout
+        assert out == "still works\n"
+    finally:
+        problems = d.cleanup()
+        shutil.rmtree(tmp, ignore_errors=True)
+        assert not problems, problems
