@@ -1,6 +1,7 @@
-# Shared setup of bench/engine-vs-docker.sh and bench/pull-vs-docker.sh (sourced, not run):
-# checks, the temp folder, the sweep on exit (daemons, mounts, cgroups, host paths the peers
-# create), docker.io and podman presence, and a snapshot of build/bin.
+# Shared setup of bench/engine-vs-docker.sh, bench/pull-vs-docker.sh and
+# bench/bridge-vs-docker.sh (sourced, not run): checks, the temp folder, the sweep on exit
+# (daemons, mounts, cgroups, host paths the peers create; then bench_cleanup_extra if the
+# sourcing script defines it), docker.io and podman presence, and a snapshot of build/bin.
 set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -65,6 +66,10 @@ cleanup() {
 	if [ -n "$m" ]; then
 		echo "bench: unmounting $(echo "$m" | wc -l) leftover mounts under $BASE" >&2
 		echo "$m" | while read -r d; do umount "$d" 2>/dev/null || umount -l "$d" 2>/dev/null || true; done
+	fi
+	# What a sourcing script adds (bench/bridge-vs-docker.sh: its network namespace).
+	if declare -F bench_cleanup_extra >/dev/null; then
+		bench_cleanup_extra || true
 	fi
 	# Cgroups of containers we made: docker/ID and libpod_parent/* (we know no other
 	# user of those here unless they existed before); berth/ID for ids we recorded.

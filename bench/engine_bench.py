@@ -45,6 +45,9 @@ DOCKER_CLI = os.environ.get("DOCKER_CLI") or (
 T_END = time.monotonic() + MAX_SECONDS
 # podman on these machines: root lacks CAP_SYS_RESOURCE, so its default rlimits fail
 PODMAN_RUN_OPTS = ["--ulimit", "nofile=20000:20000", "--ulimit", "nproc=32768:32768"]
+# dockerd without host networking: no bridge, no iptables, no sysctls (the default of Docker)
+DOCKER_NO_NET = ["--iptables=false", "--ip-forward=false", "--ip-masq=false", "--bridge=none",
+                 "--userland-proxy=false"]
 
 
 def log(*a):
@@ -220,9 +223,13 @@ class Peer:
 
 
 class Berth:
+    """berthd with private roots. wrap: a prefix of its argv (e.g. nsenter into a network
+    namespace); args: more daemon flags (default: no default bridge, so the host's network
+    is not touched, as DOCKER_NO_NET does for dockerd)."""
     name = "berth"
 
-    def __init__(self):
+    def __init__(self, wrap=(), args=("--bridge", "none")):
+        self.wrap, self.args = list(wrap), list(args)
         self.dir = BASE / "berth"
         self.data, self.run = self.dir / "data", self.dir / "run"
         self.sock = self.run / "berthd.sock"
@@ -233,9 +240,10 @@ class Berth:
     def start(self):
         self.dir.mkdir(parents=True, exist_ok=True)
         logf = open(self.dir / "berthd.log", "ab")
-        p = subprocess.Popen([str(BIN / "berthd"), "--data-root", str(self.data), "--exec-root",
-                              str(self.run), "-H", f"unix://{self.sock}", "--pidfile",
-                              str(self.pidfile)], stdin=subprocess.DEVNULL, stdout=logf,
+        p = subprocess.Popen(self.wrap + [str(BIN / "berthd"), "--data-root", str(self.data),
+                                          "--exec-root", str(self.run), "-H",
+                                          f"unix://{self.sock}", "--pidfile", str(self.pidfile)]
+                             + self.args, stdin=subprocess.DEVNULL, stdout=logf,
                              stderr=subprocess.STDOUT, start_new_session=True)
         logf.close()
         self.popen = p
@@ -253,9 +261,12 @@ class Berth:
 
 
 class Docker:
+    """dockerd (with its containerd) with private roots. wrap: a prefix of its argv;
+    net_args: its network flags (default: none of the host's networking touched)."""
     name = "docker"
 
-    def __init__(self):
+    def __init__(self, wrap=(), net_args=DOCKER_NO_NET):
+        self.wrap, self.net_args = list(wrap), list(net_args)
         self.dir = BASE / "docker"
         self.data, self.run = self.dir / "data", self.dir / "run"
         self.sock = self.dir / "docker.sock"
@@ -269,11 +280,10 @@ class Docker:
         # not the host's /etc/docker/daemon.json; the trust key not in /etc/docker
         cfg.write_text(json.dumps({"deprecated-key-path": str(self.dir / "key.json")}) + "\n")
         logf = open(self.dir / "dockerd.log", "ab")
-        p = subprocess.Popen(["dockerd", "--config-file", str(cfg), "--data-root", str(self.data),
-                              "--exec-root", str(self.run), "-H", f"unix://{self.sock}",
-                              "--pidfile", str(self.pidfile), "--iptables=false",
-                              "--ip-forward=false", "--ip-masq=false", "--bridge=none",
-                              "--userland-proxy=false", "--log-level=warn"],
+        p = subprocess.Popen(self.wrap + ["dockerd", "--config-file", str(cfg), "--data-root",
+                                          str(self.data), "--exec-root", str(self.run), "-H",
+                                          f"unix://{self.sock}", "--pidfile", str(self.pidfile)]
+                             + self.net_args + ["--log-level=warn"],
                              stdin=subprocess.DEVNULL, stdout=logf, stderr=subprocess.STDOUT,
                              start_new_session=True)
         logf.close()
@@ -302,15 +312,18 @@ class Docker:
 
 
 class Podman:
+    """podman with private roots and network configuration. wrap: a prefix of every podman
+    command (podman has no daemon: its containers' networks are set up by the command)."""
     name = "podman"
 
-    def __init__(self):
+    def __init__(self, wrap=()):
         self.dir = BASE / "podman"
         self.ids = set()
-        self.argv = ["podman", "--root", str(self.dir / "root"), "--runroot",
-                     str(self.dir / "runroot"), "--tmpdir", str(self.dir / "tmp"),
-                     "--network-config-dir", str(self.dir / "net"), "--cgroup-manager",
-                     "cgroupfs", "--events-backend", "none", "--storage-driver", "overlay"]
+        self.argv = list(wrap) + [
+            "podman", "--root", str(self.dir / "root"), "--runroot", str(self.dir / "runroot"),
+            "--tmpdir", str(self.dir / "tmp"), "--network-config-dir", str(self.dir / "net"),
+            "--cgroup-manager", "cgroupfs", "--events-backend", "none", "--storage-driver",
+            "overlay"]
         if os.environ.get("PODMAN_RUNTIME"):
             self.argv += ["--runtime", os.environ["PODMAN_RUNTIME"]]
 
@@ -671,10 +684,11 @@ def cleanup(started, peers):
                 os.kill(pid, signal.SIGKILL)
             except OSError:
                 pass
-    if any(isinstance(e, Podman) for e in started):
-        # c/storage keeps its overlay home mounted; a reset unmounts it
-        subprocess.run(Podman().argv + ["system", "reset", "-f"], stdin=subprocess.DEVNULL,
-                       capture_output=True, timeout=120)
+    for e in started:
+        if isinstance(e, Podman):
+            # c/storage keeps its overlay home mounted; a reset unmounts it
+            subprocess.run(e.argv + ["system", "reset", "-f"], stdin=subprocess.DEVNULL,
+                           capture_output=True, timeout=120)
     left = mounts_under(BASE)
     if left:
         problems.append(f"mounts left under {BASE}: {len(left)} (the wrapper unmounts them): "
