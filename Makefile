@@ -99,6 +99,14 @@ LIBS_berth-shim := $(B)/lib/libshim.a $(LIBS_RUNTIME)
 ifneq ($(SAN),1)
 LDLIBS_berth-shim := -Wl,--gc-sections -Wl,-Bstatic -ljson-c -lseccomp -lcap -Wl,-Bdynamic
 endif
+# berth-shim-monitor is what the shim execs once the container runs (src/shim/monitor.h):
+# the loop and basic only, fully static (no libc.so pages in its RSS).
+LIBS_berth-shim-monitor := $(B)/lib/libshim.a $(B)/lib/libbasic.a
+ifeq ($(SAN),1)
+LDLIBS_berth-shim-monitor := -lc
+else
+LDLIBS_berth-shim-monitor := -static-pie -Wl,--gc-sections
+endif
 LIBS_berth := $(B)/lib/libcli.a $(B)/lib/libhttp.a $(LIBS_RUNTIME)
 bin_libs = $(or $(LIBS_$(1)),$(LIBS_ALL))
 define OTHER_BIN

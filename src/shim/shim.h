@@ -22,11 +22,19 @@
  *   "CLOSESTDIN\n"       -> "OK\n"
  * After the process exits the shim writes <dir>/exit (or x-<id>.exit) as
  * "<code> <finished unix ns>\n", answers the waiters and exits.
+ *
+ * Half a second after START (a process that is done by then never pays for it), berth-shim
+ * execve()s berth-shim-monitor from its own folder (the same pid, still the process's parent,
+ * argv[0] still "berth-shim"): a static binary that holds the same fds and serves the same
+ * socket without the runtime library and the shared libraries the create needed, so a
+ * running container costs well under 1 MiB of RSS (monitor.h). After the exit, the monitor
+ * execve()s berth-shim --delete, which removes the container from the runtime. Without
+ * berth-shim-monitor, berth-shim serves to the end itself.
  */
 #ifndef BERTH_SHIM_H
 #define BERTH_SHIM_H
 
-#include "runtime/runtime.h"
+#include "basic/basic.h"
 
 struct shim_opts {
 	const char *id;
@@ -44,11 +52,15 @@ struct shim_opts {
 	const char *exec_id;	  /* exec mode: run process_path in container id */
 	const char *process_path; /* exec mode: OCI process JSON */
 	int status_fd;
+	int handover_fd;  /* berth-shim-monitor: the state berth-shim handed over, -1 */
+	bool delete_only; /* --delete: remove the container from the runtime and exit */
 };
 
-/* Parse berth-shim's command line. */
+/* Parse berth-shim's (and berth-shim-monitor's) command line. */
 int shim_parse_args(int argc, char **argv, struct shim_opts *o, struct error **err);
 /* Run the shim; returns the process exit code. */
 int shim_main(const struct shim_opts *o);
+/* berth-shim-monitor's main: take over from berth-shim (--handover-fd) and serve to the end. */
+int shim_monitor_main(int argc, char **argv);
 
 #endif
