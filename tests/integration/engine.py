@@ -185,18 +185,30 @@ class Berthd:
             except Exception as e:  # a broken daemon must not stop the sweep
                 problems.append(f"cleanup through the API failed: {e!r}")
         self.stop()
-        # Shims are not berthd's children: find them by their socket dir.
-        pids = []
-        for pid in os.listdir("/proc"):
-            if not pid.isdigit():
-                continue
-            try:
-                with open(f"/proc/{pid}/cmdline", "rb") as f:
-                    cmd = f.read()
-            except OSError:
-                continue
-            if str(self.run_dir).encode() in cmd and b"berth-shim" in cmd:
-                pids.append(int(pid))
+
+        # Shims are not berthd's children: find them by their socket dir. A shim whose
+        # container was just removed may still be deleting its runtime state (berth-shim
+        # --delete): give those a bounded moment.
+        def shims():
+            found = []
+            for pid in os.listdir("/proc"):
+                if not pid.isdigit():
+                    continue
+                try:
+                    with open(f"/proc/{pid}/cmdline", "rb") as f:
+                        cmd = f.read()
+                    with open(f"/proc/{pid}/stat") as f:
+                        zombie = f.read().rsplit(")", 1)[1].split()[0] == "Z"
+                except OSError:
+                    continue
+                if str(self.run_dir).encode() in cmd and b"berth-shim" in cmd and not zombie:
+                    found.append(int(pid))
+            return found
+        deadline = time.monotonic() + 5
+        pids = shims()
+        while pids and time.monotonic() < deadline:
+            time.sleep(0.05)
+            pids = shims()
         if pids:
             problems.append(f"shims left running: {pids}")
             for pid in pids:
