@@ -12,6 +12,7 @@ afterwards; this script starts and stops the daemons itself and removes what it 
 
 import http.client
 import json
+import random
 import math
 import os
 import shutil
@@ -370,9 +371,15 @@ def docker_env(tag):
 
 # ---- the benchmark ----------------------------------------------------------------------
 
+_ORDER_RNG = random.Random(env_int("SEED", 1))
+
+
 def rotate(xs, k):
-    k %= max(1, len(xs))
-    return xs[k:] + xs[:k]
+    """The peers in a fresh order for round k: shuffled (seeded), so no peer always runs
+    right after the same other one (its leftover work would be charged to it)."""
+    order = list(xs)
+    _ORDER_RNG.shuffle(order)
+    return order
 
 
 def check_peer(p):
