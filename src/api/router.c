@@ -7,6 +7,9 @@
 
 #include "api.h"
 
+/* src/lazy, when linked (berthd): see lazy.h. */
+extern void lazy_trim(void) __attribute__((weak));
+
 struct route {
 	const char *method;
 	const char *pattern; /* "{}" matches one path segment */
@@ -345,6 +348,10 @@ static void serve_one(struct engine *e, struct http_conn *c, struct http_request
 	}
 	log_debug("%s %s", req->method, req->target);
 	found->fn(&r);
+	/* Image and registry work is over: the libraries it loaded give their pages back
+	 * (src/lazy; only berthd links it). */
+	if (lazy_trim && (startswith(r.path, "/images/") || streq(r.path, "/auth")))
+		lazy_trim();
 done:
 	for (size_t j = 0; j < n; j++)
 		free(r.params[j]);

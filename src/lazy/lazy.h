@@ -21,6 +21,16 @@
  * message when the library or the symbol is missing (they are package dependencies). */
 void *lazy_sym(const char *soname, const char *name);
 
+/*
+ * Once image or registry work is over: unmap the pages of code and read-only data of the
+ * libraries loaded since start-up (never a page written since it was mapped), so that an
+ * idle daemon's resident set is its own again. The pages stay in the page cache; the next
+ * use faults them back in (minor faults). Then the free memory of the heap goes back too
+ * (malloc_trim). berthd's API calls it after image and registry requests; a no-op before
+ * anything was loaded. Thread-safe.
+ */
+void lazy_trim(void);
+
 /* In a stub: fn is the real function, resolved on the first call, then read without a
  * lock. */
 #define LAZY_REAL(soname, name)                                                                    \
