@@ -1066,6 +1066,13 @@ int container_net_prepare(struct engine *e, struct container *c, struct error **
 			return r;
 	}
 	nets = networks_of(c);
+	/* What a start that berthd died in may have left in the record: not ours any more. */
+	json_object_object_foreach(nets, k0, ep0)
+	{
+		(void)k0;
+		json_object_object_del(ep0, "BerthIf");
+		json_object_object_del(ep0, "BerthHostIf");
+	}
 	json_object_object_foreach(nets, name, ep)
 	{
 		struct network *n = network_by_id(e, get_s(ep, "NetworkID"));
