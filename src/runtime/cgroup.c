@@ -786,6 +786,42 @@ int cgroup_open_v2_fd(const struct cgroup *cg)
 	return fd < 0 ? -errno : fd;
 }
 
+int cgroup_open_unified_fd(const struct cgroup *cg)
+{
+	_cleanup_free_ char *dir = NULL;
+	int fd;
+
+	if (cg->mode != CGROUP_MODE_HYBRID || cg->fake)
+		return -EOPNOTSUPP;
+	dir = cg_v2_dir(cg);
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	return fd < 0 ? -errno : fd;
+}
+
+int cgroup_open_self_enter(const struct cgroup *cg, int **ret_fds, size_t *ret_n)
+{
+	int *fds;
+
+	if (cg->mode == CGROUP_MODE_V2 || cg->fake || cg->n_hier == 0)
+		return -EOPNOTSUPP;
+	fds = xnew0(int, cg->n_hier);
+	for (size_t i = 0; i < cg->n_hier; i++) {
+		_cleanup_free_ char *dir = cg_hier_dir(cg, &cg->hier[i]);
+		_cleanup_free_ char *p = cg_join(dir, "tasks");
+		fds[i] = open(p, O_WRONLY | O_CLOEXEC | O_NOCTTY);
+		if (fds[i] < 0) {
+			int r = -errno;
+			for (size_t j = 0; j < i; j++)
+				close(fds[j]);
+			free(fds);
+			return r;
+		}
+	}
+	*ret_fds = fds;
+	*ret_n = cg->n_hier;
+	return 0;
+}
+
 /* v1 cpuset: a new cgroup starts with empty cpus / mems and refuses tasks until set. */
 static int cpuset_copy_parent(const struct cgroup *cg, const char *parent, const char *dir,
 			      struct error **err)

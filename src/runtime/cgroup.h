@@ -80,6 +80,17 @@ struct cgroup {
  */
 int cgroup_create(const char *root, const char *path, const struct oci_resources *res,
 		  struct cgroup **ret, struct error **err);
+/*
+ * Moving a process into a v1 cgroup through cgroup.procs takes cgroup_threadgroup_rwsem for
+ * writing, whose first writer waits for an RCU grace period (5-25 ms per container here).
+ * A single thread moving itself (writing "0" to `tasks`) skips that lock. So the runtime
+ * opens each v1 hierarchy's `tasks` of the container's cgroup for the init, which moves
+ * itself once its rootfs is set up; on the hybrid layout the init is born into the unified
+ * (v2) part with CLONE_INTO_CGROUP (cgroup_open_unified_fd). -EOPNOTSUPP on v2 and on fake
+ * trees (tests), where cgroup_enter and cgroup_open_v2_fd apply.
+ */
+int cgroup_open_self_enter(const struct cgroup *cg, int **ret_fds, size_t *ret_n);
+int cgroup_open_unified_fd(const struct cgroup *cg);
 /* Open an existing one (no checks beyond the mode). */
 int cgroup_open(const char *root, const char *path, struct cgroup **ret);
 void cgroup_free(struct cgroup *cg);

@@ -53,14 +53,28 @@ struct create_ctx {
 	bool userns_new;
 	bool state_dir_made;
 	bool into_cgroup; /* cloned with CLONE_INTO_CGROUP */
-	bool hook_failed; /* a prestart/createRuntime hook failed: poststop runs */
+	/* v1: the init moves itself into these `tasks` files (cgroup_open_self_enter) */
+	int *enter_fds;
+	size_t n_enter_fds;
+	bool enter_fds_sent; /* the init has them (in the parent they are closed) */
+	bool hook_failed;    /* a prestart/createRuntime hook failed: poststop runs */
 	int pty_master;
 	char *created;
 	int *idmap_fds; /* per mount: user namespace fd for idmapped mounts, or -1 */
 };
 
+static void close_enter_fds(struct create_ctx *c)
+{
+	for (size_t i = 0; i < c->n_enter_fds; i++)
+		closep(&c->enter_fds[i]);
+	free(c->enter_fds);
+	c->enter_fds = NULL;
+	c->n_enter_fds = 0;
+}
+
 static void create_ctx_release(struct create_ctx *c)
 {
+	close_enter_fds(c);
 	for (size_t i = 0; c->idmap_fds && c->spec && i < c->spec->n_mounts; i++)
 		closep(&c->idmap_fds[i]);
 	free(c->idmap_fds);
@@ -195,7 +209,19 @@ static int child_setup(struct create_ctx *c, char *err, size_t errlen)
 	if (r < 0)
 		return r;
 	if (!c->into_cgroup) {
-		if (c->cg) {
+		if (c->enter_fds) {
+			/* v1: move itself, one thread, without the global lock (cgroup.h) */
+			for (size_t i = 0; i < c->n_enter_fds; i++) {
+				ssize_t k;
+				do
+					k = write(c->enter_fds[i], "0", 1);
+				while (k < 0 && errno == EINTR);
+				if (k != 1)
+					return errbuf_set(err, errlen, k < 0 ? errno : EIO,
+							  "enter the container's cgroup");
+			}
+			close_enter_fds(c);
+		} else if (c->cg) {
 			r = wait_go(c->sync_child, err, errlen);
 			if (r < 0)
 				return r;
@@ -429,14 +455,32 @@ static int do_clone(struct create_ctx *c, struct error **err)
 	if (cgfd >= 0) {
 		args.flags |= CLONE_INTO_CGROUP;
 		args.cgroup = (uint64_t)cgfd;
+	} else if (c->cg && cgroup_open_self_enter(c->cg, &c->enter_fds, &c->n_enter_fds) >= 0) {
+		/* v1 or hybrid: born into the unified part when there is one, the init moves
+		 * itself into the v1 hierarchies */
+		cgfd = cgroup_open_unified_fd(c->cg);
+		if (cgfd >= 0) {
+			args.flags |= CLONE_INTO_CGROUP;
+			args.cgroup = (uint64_t)cgfd;
+		} else if (cgfd != -EOPNOTSUPP) {
+			close_enter_fds(c); /* hybrid without its unified part: cgroup_enter */
+		}
 	}
-	c->into_cgroup = cgfd >= 0;
+	c->into_cgroup = cgfd >= 0 && !c->enter_fds;
 	pid = syscall(SYS_clone3, &args, sizeof(args));
 	if (pid < 0 && (args.flags & CLONE_INTO_CGROUP)) {
+		/* the runtime moves it (cgroup_enter) instead */
 		args.flags &= ~(uint64_t)CLONE_INTO_CGROUP;
 		closep(&cgfd);
 		c->into_cgroup = false;
+		close_enter_fds(c);
 		pid = syscall(SYS_clone3, &args, sizeof(args));
+	}
+	/* the init has its copies of the `tasks` fds; ours go (not before a failed clone) */
+	if (pid > 0 && c->enter_fds) {
+		for (size_t i = 0; i < c->n_enter_fds; i++)
+			closep(&c->enter_fds[i]);
+		c->enter_fds_sent = true;
 	}
 	if (pid < 0 && errno == ENOSYS) {
 		/* Old kernels: plain clone semantics through fork + unshare in the child
@@ -448,8 +492,15 @@ static int do_clone(struct create_ctx *c, struct error **err)
 		r = error_set(err, -errno, "create the container's namespaces (clone3)");
 		goto restore;
 	}
-	if (pid == 0)
+	if (pid == 0) {
+		/* The init keeps nothing of the runtime's: not the cgroup directory it was born
+		 * into (a host directory fd is what CVE-2024-21626 abused), not the runtime's
+		 * own namespaces. */
+		closep(&cgfd);
+		for (size_t i = 0; i < ELEMENTSOF(parent_joins); i++)
+			closep(&saved[i]);
 		child_main(c);
+	}
 	c->pid = (pid_t)pid;
 	r = 0;
 restore:
@@ -748,7 +799,7 @@ static int talk_to_child(struct create_ctx *c, struct error **err)
 	r = sync_send(c->sync_parent, SYNC_GO, 0, NULL);
 	if (r < 0)
 		return error_set(err, r, "start the container's init");
-	if (c->cg && !c->into_cgroup) {
+	if (c->cg && !c->into_cgroup && !c->enter_fds_sent) {
 		/* While the init sets up its rootfs; it waits for this GO before it enters
 		 * its cgroup namespace. */
 		r = cgroup_enter(c->cg, c->pid, err);
