@@ -519,7 +519,10 @@ void monitor_finish(struct monitor *m)
 	log_flush(m);
 	n = snprintf(line, sizeof(line), "%d %llu\n", m->exit_code,
 		     (unsigned long long)m->finished_ns);
-	(void)write_file_atomic(m->exit_path, line, (size_t)n, 0600);
+	/* Renamed into place, not fsynced: it lives in the exec-root (runtime state, gone at a
+	 * reboot with the containers themselves), and only a crash of berthd or of this
+	 * process must not lose it. The waiters hear the exit right after. */
+	(void)write_file_replace(m->exit_path, line, (size_t)n, 0600);
 	for (int i = 0; i < MONITOR_MAX_CLIENTS; i++) {
 		struct client *c = &m->clients[i];
 		if (!c->used)
