@@ -54,25 +54,6 @@ static bool is_startup(const char *path)
 	return false;
 }
 
-void lazy_lean_text(void)
-{
-	FILE *f = fopen("/proc/self/maps", "re");
-	char line[512];
-	if (!f)
-		return;
-	while (fgets(line, sizeof(line), f)) {
-		unsigned long a, b;
-		char perms[5];
-		if (sscanf(line, "%lx-%lx %4s", &a, &b, perms) != 3 || !strchr(line, '/') ||
-		    strcmp(perms, "r-xp") != 0)
-			continue;
-		/* code is never written: its pages equal the file's */
-		(void)madvise((void *)a, b - a, MADV_RANDOM);
-		(void)madvise((void *)a, b - a, MADV_DONTNEED);
-	}
-	fclose(f);
-}
-
 void lazy_trim(void)
 {
 	FILE *f;

@@ -31,13 +31,6 @@ void *lazy_sym(const char *soname, const char *name);
  */
 void lazy_trim(void);
 
-/*
- * Code pages are faulted in one at a time from now on (MADV_RANDOM: no fault-around, which
- * maps 16 neighbouring pages on every fault), and those mapped so far are unmapped, so the
- * resident set holds the code berthd runs, not its neighbours. For the daemon's start.
- */
-void lazy_lean_text(void);
-
 /* In a stub: fn is the real function, resolved on the first call, then read without a
  * lock. */
 #define LAZY_REAL(soname, name)                                                                    \

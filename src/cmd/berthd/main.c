@@ -11,7 +11,6 @@
 #include <sys/un.h>
 
 #include "api/api.h"
-#include "lazy/lazy.h"
 #include "tls.h"
 
 struct conn_job {
@@ -205,7 +204,6 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	api_init();
-	lazy_lean_text();
 	log_info("berthd %s serving on %s", BERTH_VERSION, cfg.hosts[0]);
 	{
 		/* systemd Type=notify */
