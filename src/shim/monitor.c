@@ -593,6 +593,20 @@ int monitor_listen(struct monitor *m, char *errbuf, size_t errlen)
 	return 0;
 }
 
+/* A client still feeds the process's stdin. */
+static bool stdin_streaming(const struct monitor *m)
+{
+	if (m->in_w < 0 && m->pty < 0)
+		return false;
+	for (int i = 0; i < MONITOR_MAX_CLIENTS; i++)
+		if (m->clients[i].used && m->clients[i].kind == CLIENT_ATTACH &&
+		    m->clients[i].want_in)
+			return true;
+	return false;
+}
+
+#define HAND_OVER_RETRY_USEC (500 * 1000ULL)
+
 int monitor_run(struct monitor *m)
 {
 	uint64_t drain_deadline = 0;
@@ -619,6 +633,10 @@ int monitor_run(struct monitor *m)
 			timeout = (int)((drain_deadline - now) / 1000) + 1;
 		} else if (m->hand_over_usec) {
 			uint64_t now = now_usec(CLOCK_MONOTONIC);
+			if (now >= m->hand_over_usec && stdin_streaming(m))
+				/* Not in the middle of a client's stdin (frames in flight, its
+				 * EOF still to come): look again later. */
+				m->hand_over_usec = now + HAND_OVER_RETRY_USEC;
 			if (now >= m->hand_over_usec)
 				return 1;
 			timeout = (int)((m->hand_over_usec - now) / 1000) + 1;

@@ -91,13 +91,7 @@ def test_same_pid_logs_exit_code_and_cleanup(berthd):
     assert d.docker("wait", "m", timeout=20).stdout.strip() == "42"
 
 
-def test_attach_stdin_across_hand_over(berthd):
-    d = berthd
-    st, _, body = d.api("POST", "/v1.50/containers/create?name=cat",
-                        {"Image": "busybox", "Cmd": ["cat"], "OpenStdin": True})
-    assert st == 201, body
-    cid = json.loads(body)["Id"]
-    d.seen_ids.add(cid)
+def _attach(d, cid):
     s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     s.settimeout(20)
     s.connect(str(d.sock))
@@ -108,26 +102,49 @@ def test_attach_stdin_across_hand_over(berthd):
     while b"\r\n\r\n" not in head:
         head += s.recv(1)
     assert b" 101 " in head.split(b"\r\n")[0], head
-    assert d.api("POST", f"/v1.50/containers/{cid}/start")[0] == 204
-    s.sendall(b"one\n")  # to berth-shim
-    wait_handed_over(d, cid)
-    s.sendall(b"two\n")  # to the monitor
-    s.shutdown(socket.SHUT_WR)
+    return s
+
+
+def _echo(s, line):
+    """Send a line to cat's stdin and read it back (one stdout frame or more)."""
+    s.sendall(line)
     data = b""
-    while True:
-        chunk = s.recv(65536)
-        if not chunk:
-            break
-        data += chunk
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        payload, rest = b"", data
+        while len(rest) >= 8 and len(rest) >= 8 + int.from_bytes(rest[4:8], "big"):
+            n = int.from_bytes(rest[4:8], "big")
+            assert rest[0] == 1, rest
+            payload += rest[8:8 + n]
+            rest = rest[8 + n:]
+        if payload == line:
+            return
+        data += s.recv(65536)
+    raise AssertionError(f"no echo of {line!r}: {data!r}")
+
+
+def test_attach_stdin_holds_the_hand_over(berthd):
+    """A client feeding stdin holds the hand-over back (no stdin stream crosses an execve):
+    the shim keeps serving it, and the stream ends with its EOF as without a hand-over."""
+    d = berthd
+    st, _, body = d.api("POST", "/v1.50/containers/create?name=cat",
+                        {"Image": "busybox", "Cmd": ["cat"], "OpenStdin": True,
+                         "StdinOnce": True})
+    assert st == 201, body
+    cid = json.loads(body)["Id"]
+    d.seen_ids.add(cid)
+    s = _attach(d, cid)
+    assert d.api("POST", f"/v1.50/containers/{cid}/start")[0] == 204
+    _echo(s, b"one\n")
+    time.sleep(1.2)
+    assert handed_over(d, cid) is None
+    _echo(s, b"two\n")
+    s.shutdown(socket.SHUT_WR)
+    while s.recv(65536):
+        pass
     s.close()
-    payload = b""
-    while data:  # multiplexed frames
-        n = int.from_bytes(data[4:8], "big")
-        assert data[0] == 1, data
-        payload += data[8:8 + n]
-        data = data[8 + n:]
-    assert payload == b"one\ntwo\n"
     assert d.docker("wait", "cat", timeout=20).stdout.strip() == "0"
+    assert logs(d, "cat").stdout == "one\ntwo\n"
 
 
 def test_tty_and_rotation_after_hand_over(berthd):
