@@ -1060,27 +1060,6 @@ int engine_container_inspect(struct engine *e, const char *ref, json_object **re
 
 /* ---- list ------------------------------------------------------------------- */
 
-/* Docker's filters arrive as {"name":{"x":true}} (CLI) or {"name":["x"]} (docker-py). */
-static char **filter_values(json_object *filters, const char *name)
-{
-	json_object *v;
-	char **out = NULL;
-	if (!filters || !json_object_object_get_ex(filters, name, &v))
-		return NULL;
-	if (json_object_is_type(v, json_type_array)) {
-		for (size_t i = 0; i < json_object_array_length(v); i++)
-			out = strv_append(out,
-					  json_object_get_string(json_object_array_get_idx(v, i)));
-	} else if (json_object_is_type(v, json_type_object)) {
-		json_object_object_foreach(v, k, b)
-		{
-			(void)b;
-			out = strv_append(out, k);
-		}
-	}
-	return out;
-}
-
 static bool match_label(json_object *labels, const char *want)
 {
 	_cleanup_free_ char *k = xstrdup(want);

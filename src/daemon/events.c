@@ -36,26 +36,6 @@ void event_emit_locked(struct engine *e, const char *type, const char *action, c
 	pthread_cond_broadcast(&e->cond);
 }
 
-static char **filter_values(json_object *filters, const char *name)
-{
-	json_object *v;
-	char **out = NULL;
-	if (!filters || !json_object_object_get_ex(filters, name, &v))
-		return NULL;
-	if (json_object_is_type(v, json_type_array)) {
-		for (size_t i = 0; i < json_object_array_length(v); i++)
-			out = strv_append(out,
-					  json_object_get_string(json_object_array_get_idx(v, i)));
-	} else if (json_object_is_type(v, json_type_object)) {
-		json_object_object_foreach(v, k, b)
-		{
-			(void)b;
-			out = strv_append(out, k);
-		}
-	}
-	return out;
-}
-
 static bool event_matches(json_object *ev, json_object *filters)
 {
 	static const char *const keys[] = {"type", "event", "container", "image", "label"};

@@ -128,6 +128,12 @@ int store_open(struct engine *e, struct error **err);
 int store_save(struct engine *e, struct container *c);
 int store_delete(struct engine *e, const char *id);
 int store_load_all(struct engine *e, struct error **err);
+/* One JSON document per row of table (containers, networks): insert or replace; delete. */
+int store_put(struct engine *e, const char *table, const char *id, const char *name,
+	      json_object *doc);
+int store_remove(struct engine *e, const char *table, const char *id);
+/* Docker's filters arrive as {"name":{"x":true}} (CLI) or {"name":["x"]} (docker-py). */
+char **filter_values(json_object *filters, const char *name);
 
 /* Lookup with the lock held. */
 struct container *container_find(struct engine *e, const char *ref);

@@ -183,33 +183,12 @@ static json_object *network_doc(const struct network *n)
 static int network_save(struct engine *e, const struct network *n)
 {
 	_cleanup_json_ json_object *doc = network_doc(n);
-	const char *txt = json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PLAIN);
-	sqlite3_stmt *st = NULL;
-	int rc;
-	if (sqlite3_prepare_v2(e->db,
-			       "INSERT INTO networks (id, name, doc) VALUES (?1, ?2, ?3) "
-			       "ON CONFLICT(id) DO UPDATE SET name = ?2, doc = ?3",
-			       -1, &st, NULL) != SQLITE_OK)
-		return -EIO;
-	sqlite3_bind_text(st, 1, n->id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, n->name, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, txt, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : rc == SQLITE_CONSTRAINT ? -EEXIST : -EIO;
+	return store_put(e, "networks", n->id, n->name, doc);
 }
 
 static int network_unsave(struct engine *e, const char *id)
 {
-	sqlite3_stmt *st = NULL;
-	int rc;
-	if (sqlite3_prepare_v2(e->db, "DELETE FROM networks WHERE id = ?1", -1, &st, NULL) !=
-	    SQLITE_OK)
-		return -EIO;
-	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : -EIO;
+	return store_remove(e, "networks", id);
 }
 
 static int ipam_make(struct network *n)
@@ -1792,26 +1771,6 @@ static bool active(struct engine *e, struct network *n)
 		}
 	}
 	return false;
-}
-
-/* Filters as for containers: {"k":{"v":true}} or {"k":["v"]}. */
-static char **filter_values(json_object *filters, const char *name)
-{
-	json_object *v;
-	char **l = NULL;
-	if (!filters || !json_object_object_get_ex(filters, name, &v))
-		return NULL;
-	if (json_object_is_type(v, json_type_array)) {
-		for (size_t i = 0; i < json_object_array_length(v); i++)
-			l = strv_append(l, json_object_get_string(json_object_array_get_idx(v, i)));
-	} else if (json_object_is_type(v, json_type_object)) {
-		json_object_object_foreach(v, k, x)
-		{
-			(void)x;
-			l = strv_append(l, k);
-		}
-	}
-	return l;
 }
 
 static bool label_match(json_object *labels, char **want)

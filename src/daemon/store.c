@@ -58,41 +58,72 @@ static json_object *container_doc(const struct container *c)
 	return o;
 }
 
-int store_save(struct engine *e, struct container *c)
+int store_put(struct engine *e, const char *table, const char *id, const char *name,
+	      json_object *doc)
 {
-	_cleanup_json_ json_object *doc = container_doc(c);
 	const char *txt = json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PLAIN);
+	_cleanup_free_ char *sql = xasprintf("INSERT INTO %s (id, name, doc) VALUES (?1, ?2, ?3) "
+					     "ON CONFLICT(id) DO UPDATE SET name = ?2, doc = ?3",
+					     table);
 	sqlite3_stmt *st = NULL;
 	int rc;
 
-	if (sqlite3_prepare_v2(e->db,
-			       "INSERT INTO containers (id, name, doc) VALUES (?1, ?2, ?3) "
-			       "ON CONFLICT(id) DO UPDATE SET name = ?2, doc = ?3",
-			       -1, &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(e->db, sql, -1, &st, NULL) != SQLITE_OK)
 		return -EIO;
-	sqlite3_bind_text(st, 1, c->id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, c->name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, txt, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE) {
-		log_error("save container %s: %s", c->id, sqlite3_errmsg(e->db));
+		log_error("save %s %s: %s", table, id, sqlite3_errmsg(e->db));
 		return rc == SQLITE_CONSTRAINT ? -EEXIST : -EIO;
 	}
 	return 0;
 }
 
-int store_delete(struct engine *e, const char *id)
+int store_remove(struct engine *e, const char *table, const char *id)
 {
+	_cleanup_free_ char *sql = xasprintf("DELETE FROM %s WHERE id = ?1", table);
 	sqlite3_stmt *st = NULL;
 	int rc;
-	if (sqlite3_prepare_v2(e->db, "DELETE FROM containers WHERE id = ?1", -1, &st, NULL) !=
-	    SQLITE_OK)
+	if (sqlite3_prepare_v2(e->db, sql, -1, &st, NULL) != SQLITE_OK)
 		return -EIO;
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
 	sqlite3_finalize(st);
 	return rc == SQLITE_DONE ? 0 : -EIO;
+}
+
+int store_save(struct engine *e, struct container *c)
+{
+	_cleanup_json_ json_object *doc = container_doc(c);
+	return store_put(e, "containers", c->id, c->name, doc);
+}
+
+int store_delete(struct engine *e, const char *id)
+{
+	return store_remove(e, "containers", id);
+}
+
+char **filter_values(json_object *filters, const char *name)
+{
+	json_object *v;
+	char **out = NULL;
+	if (!filters || !json_object_object_get_ex(filters, name, &v))
+		return NULL;
+	if (json_object_is_type(v, json_type_array)) {
+		for (size_t i = 0; i < json_object_array_length(v); i++)
+			out = strv_append(out,
+					  json_object_get_string(json_object_array_get_idx(v, i)));
+	} else if (json_object_is_type(v, json_type_object)) {
+		json_object_object_foreach(v, k, b)
+		{
+			(void)b;
+			out = strv_append(out, k);
+		}
+	}
+	return out;
 }
 
 static char *get_str(json_object *o, const char *k)
