@@ -1323,13 +1323,10 @@ out:
 /* With the lock held; the container is stopped. Frees it. */
 static void container_destroy_locked(struct engine *e, struct container *c)
 {
-	_cleanup_free_ char *dir = container_dir(e, c->id);
-	_cleanup_free_ char *run = container_rundir(e, c->id);
 	struct container **pp;
 
-	container_unmount(e, c);
-	rm_rf(dir);
-	rm_rf(run);
+	/* The files go in the background (janitor.c); the container is gone now. */
+	janitor_discard(e, c->id);
 	store_delete(e, c->id);
 	for (pp = &e->containers; *pp; pp = &(*pp)->next)
 		if (*pp == c) {
@@ -1466,6 +1463,8 @@ int engine_image_in_use(const char *image_id, void *ud, char **ret_container, bo
 {
 	struct engine *e = ud;
 	int used = 0;
+	/* No overlay of a removed container may still stand on the image's layers. */
+	janitor_drain(e);
 	pthread_mutex_lock(&e->lock);
 	for (struct container *c = e->containers; c; c = c->next)
 		if (streq(c->image_id, image_id)) {

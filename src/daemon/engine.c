@@ -111,6 +111,9 @@ int engine_open(const struct daemon_config *cfg, struct engine **ret, struct err
 		goto fail;
 	if (cfg->max_layer_size)
 		image_store_set_layer_limit(e->images, cfg->max_layer_size);
+	r = janitor_start(e, err);
+	if (r < 0)
+		goto fail;
 	r = store_open(e, err);
 	if (r < 0)
 		goto fail;
@@ -148,6 +151,7 @@ void engine_close(struct engine *e)
 		pthread_join(e->monitor, NULL);
 	}
 	network_shutdown(e);
+	janitor_stop(e);
 	while (e->containers) {
 		struct container *c = e->containers;
 		e->containers = c->next;

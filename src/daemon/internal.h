@@ -118,7 +118,18 @@ struct engine {
 		int code;
 	} tombstones[64];
 	unsigned n_tombstones;
+	struct janitor *janitor; /* janitor.c */
 };
+
+/* janitor.c: a removed container's files are deleted in the background. */
+int janitor_start(struct engine *e, struct error **err);
+/* Finishes the deletions asked for, then stops. */
+void janitor_stop(struct engine *e);
+/* With or without the lock: moves the container's directory and run directory into the
+ * trash (unmounting and deleting them there later), or deletes them now when it cannot. */
+void janitor_discard(struct engine *e, const char *id);
+/* Waits until everything discarded so far is gone (before image layers are deleted). */
+void janitor_drain(struct engine *e);
 
 /* The exit code a removed container left, or -1. With the lock held. */
 int tombstone_code(struct engine *e, const char *id);
