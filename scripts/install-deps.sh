@@ -6,7 +6,7 @@ set -euo pipefail
 PKGS=(
 	# build
 	build-essential pkg-config libseccomp-dev libcap-dev libjson-c-dev
-	libarchive-dev libsqlite3-dev libssl-dev libcurl4-openssl-dev zlib1g-dev
+	libarchive-dev libsqlite3-dev libssl-dev libcurl4-openssl-dev zlib1g-dev nettle-dev
 	clang libclang-rt-14-dev clang-format git
 	# tests: images, peers, harness
 	busybox-static crun runc podman containerd

@@ -1,40 +1,25 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Registries: pull (POST /images/create?fromImage), push, /auth, /images/search. */
-#include <openssl/evp.h>
-
 #include "api.h"
+#include "basic/base64.h"
 #include "registry/registry.h"
 
 /* X-Registry-Auth: base64url(JSON AuthConfig). Fills *a with strings owned by *holder. */
 static int decode_auth(struct api_req *r, struct registry_auth *a, json_object **holder)
 {
 	const char *h = http_request_header(r->req, "X-Registry-Auth");
-	_cleanup_free_ char *b64 = NULL;
-	_cleanup_free_ unsigned char *out = NULL;
-	size_t n;
-	int len;
+	_cleanup_free_ char *out = NULL;
+	size_t len;
 	json_object *v;
 
 	memset(a, 0, sizeof(*a));
 	*holder = NULL;
 	if (isempty(h))
 		return 0;
-	n = strlen(h);
-	b64 = xmalloc(n + 4);
-	for (size_t i = 0; i < n; i++)
-		b64[i] = h[i] == '-' ? '+' : h[i] == '_' ? '/' : h[i];
-	while (n % 4)
-		b64[n++] = '=';
-	b64[n] = 0;
-	out = xmalloc(n + 1);
-	len = EVP_DecodeBlock(out, (unsigned char *)b64, (int)n);
-	if (len < 0)
+	/* URL-safe or standard alphabet, with or without padding */
+	if (base64_decode(h, strlen(h), &out, &len) < 0)
 		return -EINVAL;
-	/* EVP_DecodeBlock counts padding as zero bytes: trim them. */
-	while (len > 0 && out[len - 1] == 0)
-		len--;
-	out[len] = 0;
-	*holder = json_tokener_parse((char *)out);
+	*holder = json_tokener_parse(out);
 	if (!*holder || !json_object_is_type(*holder, json_type_object)) {
 		if (*holder)
 			json_object_put(*holder);

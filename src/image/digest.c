@@ -22,37 +22,6 @@ bool digest_valid(const char *d)
 	return h && strlen(h) == 64 && hex64_valid(h);
 }
 
-EVP_MD_CTX *digest_new(void)
-{
-	EVP_MD_CTX *c = EVP_MD_CTX_new();
-	if (!c || EVP_DigestInit_ex(c, EVP_sha256(), NULL) != 1)
-		abort();
-	return c;
-}
-
-char *digest_final(EVP_MD_CTX *ctx)
-{
-	unsigned char md[32];
-	unsigned len = 0;
-	char *s = xmalloc(DIGEST_LEN + 1);
-	size_t i;
-
-	if (EVP_DigestFinal_ex(ctx, md, &len) != 1 || len != 32)
-		abort();
-	EVP_MD_CTX_free(ctx);
-	memcpy(s, "sha256:", 7);
-	for (i = 0; i < 32; i++)
-		snprintf(s + 7 + 2 * i, 3, "%02x", md[i]);
-	return s;
-}
-
-char *digest_buf(const void *p, size_t n)
-{
-	EVP_MD_CTX *c = digest_new();
-	EVP_DigestUpdate(c, p, n);
-	return digest_final(c);
-}
-
 char *chain_id(const char *parent_chain, const char *diff_id)
 {
 	_cleanup_free_ char *s = NULL;

@@ -3,15 +3,14 @@
 #ifndef BERTH_IMAGE_INTERNAL_H
 #define BERTH_IMAGE_INTERNAL_H
 
-#include <openssl/evp.h>
 #include <pthread.h>
 #include <sqlite3.h>
 
+#include "basic/digest.h"
 #include "image.h"
 
 #define IMAGE_JSON_MAX (8u << 20)	      /* manifest.json, index.json, configs */
 #define IMAGE_LAYER_MAX_DEFAULT (64ull << 30) /* uncompressed bytes of one layer */
-#define DIGEST_LEN 71			      /* "sha256:" + 64 hex */
 #define SHORT_LEN 12			      /* hex digits of a layer's link name in layers/l/ */
 
 struct image_store {
@@ -38,16 +37,6 @@ struct image_lease {
 /* true for "sha256:<64 lowercase hex>" */
 bool digest_valid(const char *d);
 bool hex64_valid(const char *h);
-/* "sha256:<hex>" of a buffer */
-char *digest_buf(const void *p, size_t n);
-/* sha256 of the hash state as "sha256:<hex>"; frees the context */
-char *digest_final(EVP_MD_CTX *ctx);
-EVP_MD_CTX *digest_new(void);
-static inline void evp_md_ctx_freep(EVP_MD_CTX **c)
-{
-	if (*c)
-		EVP_MD_CTX_free(*c);
-}
 /* chain id of a parent chain id (NULL for the bottom) and a diff id */
 char *chain_id(const char *parent_chain, const char *diff_id);
 

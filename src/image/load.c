@@ -74,21 +74,19 @@ static int read_member(int root_fd, const char *path, char **ret, size_t *ret_le
 /* sha256 of a member (for blobs named by digest) */
 static int hash_fd(int fd, char **ret)
 {
-	EVP_MD_CTX *md = digest_new();
+	struct digest md;
 	char buf[65536];
 	ssize_t n;
 
+	digest_init(&md);
 	while ((n = read(fd, buf, sizeof(buf))) != 0) {
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n < 0) {
-			int r = -errno;
-			EVP_MD_CTX_free(md);
-			return r;
-		}
-		EVP_DigestUpdate(md, buf, n);
+		if (n < 0)
+			return -errno;
+		digest_update(&md, buf, n);
 	}
-	*ret = digest_final(md);
+	*ret = digest_final(&md);
 	return 0;
 }
 

@@ -428,7 +428,7 @@ int untar_archive(struct archive *a, int root_fd, uint64_t *ret_size, struct err
 /* The uncompressed stream feeds the tar reader through this callback, hashed and counted. */
 struct stream {
 	struct archive *raw;
-	EVP_MD_CTX *md;
+	struct digest md;
 	struct tarsplit *split;
 	uint64_t total, max;
 	bool over;
@@ -451,7 +451,7 @@ static la_ssize_t stream_read(struct archive *a, void *ud, const void **buf)
 		archive_set_error(a, EFBIG, "layer exceeds the size limit");
 		return -1;
 	}
-	EVP_DigestUpdate(s->md, s->buf, n);
+	digest_update(&s->md, s->buf, n);
 	if (s->split)
 		tarsplit_feed(s->split, s->buf, n);
 	*buf = s->buf;
@@ -475,13 +475,12 @@ int untar_split(int in_fd, int root_fd, uint64_t max_bytes, struct tarsplit *spl
 {
 	_cleanup_(archive_freep) struct archive *raw = NULL, *tar = NULL;
 	_cleanup_free_ struct stream *s = xnew0(struct stream, 1);
-	_cleanup_(evp_md_ctx_freep) EVP_MD_CTX *md = digest_new();
 	struct archive_entry *e;
 	uint64_t size = 0;
 	int r;
 
 	s->max = max_bytes ? max_bytes : IMAGE_LAYER_MAX_DEFAULT;
-	s->md = md;
+	digest_init(&s->md);
 	s->split = split;
 	raw = archive_read_new();
 	archive_read_support_filter_all(raw);
@@ -535,7 +534,7 @@ done:
 	if (ret_size)
 		*ret_size = size;
 	if (ret_diff_id)
-		*ret_diff_id = digest_final(TAKE_PTR(md));
+		*ret_diff_id = digest_final(&s->md);
 	return 0;
 }
 

@@ -448,14 +448,14 @@ static void gzclosep(gzFile *gz)
 
 struct out {
 	int fd;
-	EVP_MD_CTX *md;
+	struct digest *md;
 };
 
 static int out_write(struct out *o, const void *p, size_t n)
 {
 	if (loop_write(o->fd, p, n) < 0)
 		return -errno;
-	EVP_DigestUpdate(o->md, p, n);
+	digest_update(o->md, p, n);
 	return 0;
 }
 
@@ -497,14 +497,15 @@ static int copy_file(struct out *o, int root_fd, const char *path, uint64_t size
 
 int tarsplit_assemble(int split_fd, int root_fd, int out_fd, char **ret_diff_id, struct error **err)
 {
-	_cleanup_(evp_md_ctx_freep) EVP_MD_CTX *md = digest_new();
 	_cleanup_(gzclosep) gzFile gz = NULL;
 	_cleanup_free_ char *buf = xmalloc(RAW_MAX + 1), *got = NULL;
 	_cleanup_close_ int dfd = fcntl(split_fd, F_DUPFD_CLOEXEC, 3);
-	struct out o = {.fd = out_fd, .md = md};
+	struct digest md;
+	struct out o = {.fd = out_fd, .md = &md};
 	char magic[sizeof(MAGIC) - 1], want[DIGEST_LEN + 1];
 	int r;
 
+	digest_init(&md);
 	if (dfd < 0)
 		return error_set(err, -errno, "read tar layout");
 	gz = gzdopen(dfd, "rb");
@@ -556,7 +557,7 @@ int tarsplit_assemble(int split_fd, int root_fd, int out_fd, char **ret_diff_id,
 			return error_setx(err, -EBADMSG, "invalid tar layout");
 		}
 	}
-	got = digest_final(TAKE_PTR(md));
+	got = digest_final(&md);
 	if (!streq(got, want))
 		return error_setx(err, -EBADMSG, "the layer tar written again is %s, not %s", got,
 				  want);

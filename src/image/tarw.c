@@ -24,7 +24,7 @@ struct link_seen {
 struct tarw {
 	struct archive *a;
 	int out_fd;
-	EVP_MD_CTX *md;
+	struct digest *md; /* NULL: no diff id wanted */
 	struct link_seen *links;
 	size_t n_links;
 	char buf[64 * 1024];
@@ -39,7 +39,7 @@ static la_ssize_t tarw_write(struct archive *a, void *ud, const void *buf, size_
 		return -1;
 	}
 	if (w->md)
-		EVP_DigestUpdate(w->md, buf, n);
+		digest_update(w->md, buf, n);
 	return (la_ssize_t)n;
 }
 
@@ -257,12 +257,13 @@ static int walk(struct tarw *w, int dfd, const char *prefix, struct error **err)
 
 int image_tar_layer(int root_fd, int out_fd, char **ret_diff_id, struct error **err)
 {
-	_cleanup_(evp_md_ctx_freep) EVP_MD_CTX *md = ret_diff_id ? digest_new() : NULL;
 	struct tarw *w = xnew0(struct tarw, 1);
+	struct digest md;
 	int r;
 
+	digest_init(&md);
 	w->out_fd = out_fd;
-	w->md = md;
+	w->md = ret_diff_id ? &md : NULL;
 	w->a = archive_write_new();
 	archive_write_set_format_pax_restricted(w->a);
 	archive_write_set_bytes_per_block(w->a, 10240);
@@ -275,7 +276,7 @@ int image_tar_layer(int root_fd, int out_fd, char **ret_diff_id, struct error **
 	if (r >= 0 && archive_write_close(w->a) != ARCHIVE_OK)
 		r = error_setx(err, -EIO, "write layer tar: %s", archive_error_string(w->a));
 	if (r >= 0 && ret_diff_id)
-		*ret_diff_id = digest_final(TAKE_PTR(md));
+		*ret_diff_id = digest_final(&md);
 out:
 	archive_write_free(w->a);
 	for (size_t i = 0; i < w->n_links; i++)

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* libcrypto and libssl, loaded on first use: see lazy.h. Digests are needed by image and
- * registry work, TLS by a tcp:// listener; an idle daemon on a unix socket needs neither. */
+/* libcrypto and libssl, loaded on first use: see lazy.h. berthd itself needs them only for
+ * the TLS of a tcp:// listener (src/cmd/berthd/tls.c): digests are nettle's and base64 is
+ * berth's own (src/basic/digest.h, base64.h), so an import, a load or a container run does
+ * not map libcrypto (1.4 MiB resident); a pull or push does, through libcurl's TLS. */
 #include <openssl/err.h>
-#include <openssl/evp.h>
 #include <openssl/ssl.h>
 
 #include "lazy.h"
@@ -12,19 +13,6 @@
 
 LAZY_STUB(CRYPTO, unsigned long, ERR_get_error, (void), ())
 LAZY_STUB_VOID(CRYPTO, ERR_error_string_n, (unsigned long e, char *buf, size_t len), (e, buf, len))
-LAZY_STUB(CRYPTO, int, EVP_DecodeBlock, (unsigned char *t, const unsigned char *f, int n),
-	  (t, f, n))
-LAZY_STUB(CRYPTO, int, EVP_EncodeBlock, (unsigned char *t, const unsigned char *f, int n),
-	  (t, f, n))
-LAZY_STUB(CRYPTO, EVP_MD_CTX *, EVP_MD_CTX_new, (void), ())
-LAZY_STUB_VOID(CRYPTO, EVP_MD_CTX_free, (EVP_MD_CTX * ctx), (ctx))
-LAZY_STUB(CRYPTO, const EVP_MD *, EVP_sha256, (void), ())
-LAZY_STUB(CRYPTO, int, EVP_DigestInit_ex, (EVP_MD_CTX * ctx, const EVP_MD *type, ENGINE *impl),
-	  (ctx, type, impl))
-LAZY_STUB(CRYPTO, int, EVP_DigestUpdate, (EVP_MD_CTX * ctx, const void *d, size_t cnt),
-	  (ctx, d, cnt))
-LAZY_STUB(CRYPTO, int, EVP_DigestFinal_ex, (EVP_MD_CTX * ctx, unsigned char *md, unsigned int *s),
-	  (ctx, md, s))
 
 LAZY_STUB(SSL_SO, const SSL_METHOD *, TLS_server_method, (void), ())
 LAZY_STUB(SSL_SO, SSL_CTX *, SSL_CTX_new, (const SSL_METHOD *meth), (meth))

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * lazy: libcurl and libarchive loaded on first use (dlopen), for berthd.
+ * lazy: libcurl and libarchive loaded on first use (dlopen), for berthd; libssl and
+ * libcrypto too, for a TLS listener only (crypto.c; digests are nettle's, which is linked).
  *
  * berthd links against these stubs instead of -lcurl and -larchive: each stub resolves the
  * real function with dlsym on its first call and jumps to it afterwards. The libraries and

@@ -5,8 +5,8 @@
  * current challenge; a token that is not starts the next challenge.
  */
 #include <ctype.h>
-#include <openssl/evp.h>
 
+#include "basic/base64.h"
 #include "internal.h"
 
 #define CHALLENGE_MAX (16u << 10)
@@ -218,10 +218,10 @@ char *reg_basic_credentials(const char *user, const char *pass)
 {
 	_cleanup_free_ char *plain = xasprintf("%s:%s", user ? user : "", pass ? pass : "");
 	size_t n = strlen(plain);
-	char *out = xmalloc(6 + 4 * ((n + 2) / 3) + 1);
+	char *out = xmalloc(6 + BASE64_LEN(n) + 1);
 
 	memcpy(out, "Basic ", 6);
-	EVP_EncodeBlock((unsigned char *)out + 6, (const unsigned char *)plain, (int)n);
+	base64_encode(out + 6, plain, n);
 	explicit_bzero(plain, n);
 	return out;
 }

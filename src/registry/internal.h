@@ -6,6 +6,7 @@
 #include <curl/curl.h>
 #include <pthread.h>
 
+#include "basic/digest.h"
 #include "registry.h"
 
 #define REG_MANIFEST_MAX (4u << 20)    /* manifests and indexes, as containerd */
@@ -115,11 +116,6 @@ struct reg_manifest {
 int reg_manifest_parse(const char *buf, size_t len, const char *content_type,
 		       struct reg_manifest *ret, struct error **err);
 void reg_manifest_release(struct reg_manifest *m);
-/* "sha256:<hex>" of a buffer; of a hash state (which it frees). */
-char *reg_digest_buf(const void *p, size_t n);
-struct evp_md_ctx_st;
-struct evp_md_ctx_st *reg_digest_new(void);
-char *reg_digest_final(struct evp_md_ctx_st *ctx);
 /* The index entry for platform p, or NULL. */
 const struct reg_desc *reg_index_pick(const struct reg_manifest *idx, const struct reg_platform *p);
 

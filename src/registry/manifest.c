@@ -6,7 +6,6 @@
  * bounded.
  */
 #include <inttypes.h>
-#include <openssl/evp.h>
 
 #include "internal.h"
 
@@ -293,34 +292,4 @@ const struct reg_desc *reg_index_pick(const struct reg_manifest *idx, const stru
 			any = d;
 	}
 	return any;
-}
-
-EVP_MD_CTX *reg_digest_new(void)
-{
-	EVP_MD_CTX *c = EVP_MD_CTX_new();
-	if (!c || EVP_DigestInit_ex(c, EVP_sha256(), NULL) != 1)
-		abort();
-	return c;
-}
-
-char *reg_digest_final(EVP_MD_CTX *ctx)
-{
-	unsigned char md[32];
-	unsigned len = 0;
-	char *s = xmalloc(7 + 64 + 1);
-
-	if (EVP_DigestFinal_ex(ctx, md, &len) != 1 || len != 32)
-		abort();
-	EVP_MD_CTX_free(ctx);
-	memcpy(s, "sha256:", 7);
-	for (unsigned i = 0; i < 32; i++)
-		snprintf(s + 7 + 2 * i, 3, "%02x", md[i]);
-	return s;
-}
-
-char *reg_digest_buf(const void *p, size_t n)
-{
-	EVP_MD_CTX *c = reg_digest_new();
-	EVP_DigestUpdate(c, p, n);
-	return reg_digest_final(c);
 }

@@ -15,7 +15,6 @@
  * descriptor's size, so the error names the real cause: a blob that fails its digest.
  */
 #include <inttypes.h>
-#include <openssl/evp.h>
 #include <sys/socket.h>
 #include <time.h>
 
@@ -37,7 +36,7 @@ struct layer_job {
 	bool verified; /* tmp holds the verified layer; its commit waits for the one under it */
 
 	/* download (the worker's thread) */
-	EVP_MD_CTX *md;
+	struct digest md;
 	uint64_t got, skip, last_report;
 	bool over, started;
 	int sock;
@@ -107,7 +106,7 @@ static size_t layer_sink(void *ud, long status, const char *p, size_t n)
 		j->over = true;
 		return 0;
 	}
-	EVP_DigestUpdate(j->md, p, n);
+	digest_update(&j->md, p, n);
 	j->got += n;
 	while (n && j->sock >= 0) {
 		ssize_t w = send(j->sock, p, n, MSG_NOSIGNAL);
@@ -166,13 +165,11 @@ static int pull_layer(struct pull *p, CURL *c, struct layer_job *j, struct error
 		return error_set(err, -errno, "socketpair");
 	j->sock = sv[0];
 	j->rsock = sv[1];
-	j->md = reg_digest_new();
+	digest_init(&j->md);
 	r = -pthread_create(&j->th, NULL, unpack_main, j);
 	if (r < 0) {
 		closep(&j->sock);
 		closep(&j->rsock);
-		EVP_MD_CTX_free(j->md);
-		j->md = NULL;
 		return error_set(err, r, "start layer unpack");
 	}
 	reg_progress(p->prog, j->id, "Downloading", 0, j->desc->size);
@@ -241,7 +238,7 @@ static int pull_layer(struct pull *p, CURL *c, struct layer_job *j, struct error
 	closep(&j->sock);
 	j->sock = -EBADF;
 	pthread_join(j->th, NULL);
-	digest = reg_digest_final(TAKE_PTR(j->md));
+	digest = digest_final(&j->md);
 	if (r < 0) {
 		job_discard(p, j);
 		return r;
@@ -387,7 +384,7 @@ static int fetch_small(struct reg_session *s, CURL *c, const char *repo, const c
 		return r;
 	if (rs.status != 200)
 		return reg_status_error(&rs, "GET", url, err);
-	d = reg_digest_buf(rs.body ? rs.body : "", rs.len);
+	d = digest_buf(rs.body ? rs.body : "", rs.len);
 	if (expect_digest &&
 	    (!streq(d, expect_digest) || (expect_size >= 0 && rs.len != (uint64_t)expect_size)))
 		return error_setx(err, -EINVAL, "%s verification failed for digest %s", what,

@@ -15,7 +15,6 @@
  */
 #include <fcntl.h>
 #include <inttypes.h>
-#include <openssl/evp.h>
 #include <zlib.h>
 
 #include "internal.h"
@@ -63,17 +62,16 @@ struct push {
 static int gzip_fd(int in_fd, int out_fd, char **ret_digest, uint64_t *ret_size, struct error **err)
 {
 	_cleanup_free_ unsigned char *in = xmalloc(1 << 16), *out = xmalloc(1 << 16);
-	EVP_MD_CTX *md = reg_digest_new();
+	struct digest md;
 	z_stream z = {0};
 	uint64_t total = 0;
 	int flush = Z_NO_FLUSH, r = 0;
 
 	/* windowBits 16+15: a gzip header with mtime 0, so the same tar gives the same blob */
 	if (deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 16 + 15, 8, Z_DEFAULT_STRATEGY) !=
-	    Z_OK) {
-		EVP_MD_CTX_free(md);
+	    Z_OK)
 		return error_setx(err, -ENOMEM, "gzip: cannot initialise");
-	}
+	digest_init(&md);
 	if (lseek(in_fd, 0, SEEK_SET) < 0) {
 		r = error_set(err, -errno, "read layer");
 		goto out;
@@ -102,16 +100,14 @@ static int gzip_fd(int in_fd, int out_fd, char **ret_digest, uint64_t *ret_size,
 				r = error_set(err, -errno, "write compressed layer");
 				goto out;
 			}
-			EVP_DigestUpdate(md, out, have);
+			digest_update(&md, out, have);
 			total += have;
 		} while (z.avail_out == 0);
 	}
 	*ret_size = total;
-	*ret_digest = reg_digest_final(TAKE_PTR(md));
+	*ret_digest = digest_final(&md);
 out:
 	deflateEnd(&z);
-	if (md)
-		EVP_MD_CTX_free(md);
 	return r;
 }
 
@@ -603,7 +599,7 @@ static int push_tag(struct image_store *store, const struct reg_ref *rr,
 	} else {
 		cfg_bytes = cfg_buf;
 	}
-	cfg_digest = reg_digest_buf(cfg_bytes, cfg_len);
+	cfg_digest = digest_buf(cfg_bytes, cfg_len);
 	c = reg_curl_new();
 	r = blob_exists(sess, c, rr->repo, cfg_digest, err);
 	if (r == 0)
@@ -626,7 +622,7 @@ static int push_tag(struct image_store *store, const struct reg_ref *rr,
 	}
 	json_object_object_add(manifest, "layers", layers);
 	mbytes = plain(manifest);
-	mdigest = reg_digest_buf(mbytes, strlen(mbytes));
+	mdigest = digest_buf(mbytes, strlen(mbytes));
 	{
 		_cleanup_(reg_response_release) struct reg_response rs = {.content_length = -1};
 		_cleanup_free_ char *url = reg_url(sess->base, rr->repo, "manifests", rr->tag);
