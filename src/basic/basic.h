@@ -38,12 +38,15 @@ static inline void freep(void *p)
 }
 #define _cleanup_free_ _cleanup_(freep)
 
+/* Closes *fd and marks it closed, so that a later closep (a cleanup) cannot close whatever
+ * took the number meanwhile. */
 static inline void closep(int *fd)
 {
 	if (*fd >= 0) {
 		int saved = errno;
 		close(*fd);
 		errno = saved;
+		*fd = -EBADF;
 	}
 }
 #define _cleanup_close_ _cleanup_(closep)

@@ -114,6 +114,7 @@ int engine_open(const struct daemon_config *cfg, struct engine **ret, struct err
 	r = janitor_start(e, err);
 	if (r < 0)
 		goto fail;
+	(void)netpool_start(e); /* without it the runtime makes every namespace */
 	r = store_open(e, err);
 	if (r < 0)
 		goto fail;
@@ -152,6 +153,7 @@ void engine_close(struct engine *e)
 	}
 	network_shutdown(e);
 	janitor_stop(e);
+	netpool_stop(e);
 	while (e->containers) {
 		struct container *c = e->containers;
 		e->containers = c->next;

@@ -119,7 +119,14 @@ struct engine {
 	} tombstones[64];
 	unsigned n_tombstones;
 	struct janitor *janitor; /* janitor.c */
+	struct netpool *netpool; /* netpool.c */
 };
+
+/* netpool.c: network namespaces made ahead of the starts that need one. */
+int netpool_start(struct engine *e);
+void netpool_stop(struct engine *e);
+/* A namespace (an fd, lo up) for one container, or -1 when none is ready. */
+int netpool_take(struct engine *e);
 
 /* janitor.c: a removed container's files are deleted in the background. */
 int janitor_start(struct engine *e, struct error **err);
@@ -171,6 +178,10 @@ int container_config_check(json_object *body, json_object *image_config, json_ob
 /* OCI spec for a container (spec.c). rootfs is the mounted overlay. */
 int spec_build(struct engine *e, struct container *c, const char *rootfs, json_object **ret,
 	       struct error **err);
+/* Whether the spec makes a network namespace of its own (no path, no user namespace). */
+bool spec_new_netns(json_object *spec);
+/* Has the runtime join the namespace berthd holds as fd instead of making one. */
+void spec_set_netns_path(json_object *spec, int fd);
 /* An OCI process for exec from the container's spec. */
 int spec_exec_process(struct engine *e, struct container *c, json_object *body, json_object **ret,
 		      struct error **err);
@@ -222,8 +233,10 @@ int container_net_config(struct engine *e, json_object *hc, json_object *netcfg,
 int container_net_prepare(struct engine *e, struct container *c, struct error **err);
 /* Start, without the lock (c->starting holds it still): hosts, resolv.conf, hostname. */
 int container_net_etc_files(struct engine *e, struct container *c, struct error **err);
-/* Start, after create, without the lock: the interfaces in the namespace of pid, DNS, NAT. */
-int container_net_attach(struct engine *e, struct container *c, pid_t pid, struct error **err);
+/* Start, after create, without the lock: the interfaces in the namespace of pid, DNS, NAT;
+ * lo_up: the namespace is new and its lo still down (it was not a pooled one). */
+int container_net_attach(struct engine *e, struct container *c, pid_t pid, bool lo_up,
+			 struct error **err);
 /* Exit or a failed start: everything container_net_prepare/attach made goes. */
 void container_net_release(struct engine *e, struct container *c);
 /* Inspect's NetworkSettings and the list's Ports/NetworkSettings. */

@@ -252,6 +252,8 @@ static int start_locked_released(struct engine *e, const char *id, struct error 
 	int argc = 0, r = 0;
 	pid_t shim_pid = 0;
 	_cleanup_close_ int wait_fd = -EBADF;
+	_cleanup_close_ int netfd = -EBADF;
+	bool own_netns = false, pooled = false;
 	pid_t old_shim;
 	char reply[1200];
 	bool tty, open_stdin, stdin_once;
@@ -307,6 +309,15 @@ static int start_locked_released(struct engine *e, const char *id, struct error 
 		r = spec_build(e, c, rootfs, &spec, err);
 		pthread_mutex_unlock(&e->lock);
 	}
+	if (r >= 0)
+		own_netns = spec_new_netns(spec);
+	if (own_netns) {
+		/* a namespace made ahead (netpool.c): the runtime joins it instead */
+		netfd = netpool_take(e);
+		pooled = netfd >= 0;
+		if (pooled)
+			spec_set_netns_path(spec, netfd);
+	}
 	if (r >= 0) {
 		const char *txt = json_object_to_json_string_ext(spec, JSON_C_TO_STRING_PLAIN);
 		r = mkdir_p(run, 0700);
@@ -359,6 +370,8 @@ static int start_locked_released(struct engine *e, const char *id, struct error 
 		}
 		r = shim_spawn(e, argv, &shim_pid, err);
 	}
+	/* the container holds the pooled namespace now (or the start failed) */
+	closep(&netfd);
 
 	pthread_mutex_lock(&e->lock);
 	if (r >= 0) {
@@ -374,7 +387,7 @@ static int start_locked_released(struct engine *e, const char *id, struct error 
 				break;
 		pthread_mutex_unlock(&e->lock);
 		/* The container exists, its process waits for START: its network now. */
-		r = container_net_attach(e, c, 0, err);
+		r = container_net_attach(e, c, 0, own_netns && !pooled, err);
 		/* The exit watch first: a process that exits at once must not be missed. */
 		if (r >= 0)
 			wait_fd = shim_connect(sock, "WAIT\n", NULL);
@@ -1244,7 +1257,10 @@ static void handle_exit_locked(struct engine *e, struct container *c, int code, 
 		c->restart_count++;
 		schedule_restart_locked(e, c, c->backoff_ms);
 	}
-	store_save(e, c);
+	/* An AutoRemove container's record goes below: no write of its exit first (after a
+	 * crash in between, the restart finds it exited and removes it). */
+	if (!autoremove || c->removing)
+		store_save(e, c);
 	pthread_cond_broadcast(&e->cond);
 	if (autoremove && !c->removing) {
 		c->removing = true;

@@ -1335,7 +1335,8 @@ struct plumb {
 	uint32_t mtu;
 };
 
-int container_net_attach(struct engine *e, struct container *c, pid_t pid, struct error **err)
+int container_net_attach(struct engine *e, struct container *c, pid_t pid, bool lo_up,
+			 struct error **err)
 {
 	struct plumb todo[16];
 	size_t n_todo = 0;
@@ -1365,7 +1366,7 @@ int container_net_attach(struct engine *e, struct container *c, pid_t pid, struc
 	}
 	pthread_mutex_unlock(&e->lock);
 
-	if (r >= 0 && (n_todo > 0 || false) && pid <= 0) {
+	if (r >= 0 && (n_todo > 0 || lo_up) && pid <= 0) {
 		/* the init's pid, from the runtime's state */
 		_cleanup_json_ json_object *st = NULL;
 		json_object *v;
@@ -1375,11 +1376,21 @@ int container_net_attach(struct engine *e, struct container *c, pid_t pid, struc
 		if (pid <= 0)
 			r = error_setx(err, -ESRCH, "the container's process is gone");
 	}
-	if (r >= 0 && n_todo > 0) {
+	if (r >= 0 && (n_todo > 0 || lo_up)) {
 		_cleanup_free_ char *path = xasprintf("/proc/%d/ns/net", (int)pid);
 		nsfd = open(path, O_RDONLY | O_CLOEXEC);
 		if (nsfd < 0)
 			r = error_set(err, -errno, "open %s", path);
+	}
+	if (r >= 0 && lo_up && n_todo == 0) {
+		/* --network none: lo up, as Docker has it (a bridge endpoint does it itself) */
+		_cleanup_(net_nl_freep) struct net_nl *nl = NULL;
+		int lo;
+		r = net_nl_open(nsfd, &nl);
+		if (r >= 0 && (lo = net_nl_link_index(nl, "lo")) >= 0)
+			r = net_nl_link_set_up(nl, lo, true);
+		if (r < 0)
+			r = error_set(err, r, "set lo up in the container's namespace");
 	}
 	for (size_t i = 0; i < n_todo; i++) {
 		if (r >= 0)

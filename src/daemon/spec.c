@@ -910,3 +910,34 @@ int spec_exec_process(struct engine *e, struct container *c, json_object *body, 
 	*ret = p;
 	return 0;
 }
+
+static json_object *spec_namespace(json_object *spec, const char *type)
+{
+	json_object *lx, *ns;
+
+	if (!json_object_object_get_ex(spec, "linux", &lx) ||
+	    !json_object_object_get_ex(lx, "namespaces", &ns) ||
+	    !json_object_is_type(ns, json_type_array))
+		return NULL;
+	for (size_t i = 0; i < json_object_array_length(ns); i++) {
+		json_object *n = json_object_array_get_idx(ns, i);
+		if (streq(get_s(n, "type") ?: "", type))
+			return n;
+	}
+	return NULL;
+}
+
+bool spec_new_netns(json_object *spec)
+{
+	json_object *n = spec_namespace(spec, "network");
+	return n && !get(n, "path") && !spec_namespace(spec, "user");
+}
+
+void spec_set_netns_path(json_object *spec, int fd)
+{
+	json_object *n = spec_namespace(spec, "network");
+	if (n) {
+		_cleanup_free_ char *p = xasprintf("/proc/%d/fd/%d", (int)getpid(), fd);
+		json_add_str(n, "path", p);
+	}
+}
