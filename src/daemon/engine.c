@@ -160,8 +160,7 @@ void engine_close(struct engine *e)
 		container_free(c);
 	}
 	for (size_t i = 0; i < EVENT_RING; i++)
-		if (e->events[i])
-			json_object_put(e->events[i]);
+		free(e->events[i]);
 	if (e->db)
 		sqlite3_close(e->db);
 	if (e->images)

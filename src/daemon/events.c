@@ -28,9 +28,9 @@ void event_emit_locked(struct engine *e, const char *type, const char *action, c
 		if (attributes && json_object_object_get_ex(attributes, "image", &img))
 			json_add_str(ev, "from", json_object_get_string(img));
 	}
-	if (e->events[slot])
-		json_object_put(e->events[slot]);
-	e->events[slot] = ev;
+	free(e->events[slot]);
+	e->events[slot] = xstrdup(json_object_to_json_string_ext(ev, JSON_C_TO_STRING_PLAIN));
+	json_object_put(ev);
 	e->event_time[slot] = t;
 	e->event_seq++;
 	pthread_cond_broadcast(&e->cond);
@@ -100,10 +100,13 @@ int engine_events(struct engine *e, int64_t since_ns, int64_t until_ns, json_obj
 	for (;;) {
 		while (next < e->event_seq) {
 			size_t slot = next % EVENT_RING;
-			json_object *ev = json_object_get(e->events[slot]);
 			int64_t t = e->event_time[slot];
+			json_object *ev;
 			next++;
-			if ((since_ns > 0 && t < since_ns) || !event_matches(ev, filters)) {
+			if (since_ns > 0 && t < since_ns)
+				continue;
+			ev = json_tokener_parse(e->events[slot]);
+			if (!ev || !event_matches(ev, filters)) {
 				json_object_put(ev);
 				continue;
 			}

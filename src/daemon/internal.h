@@ -82,7 +82,8 @@ struct exec_proc {
 	struct exec_proc *next;
 };
 
-#define EVENT_RING 1024
+/* Past events a subscriber can replay (since=): as many as dockerd keeps (eventsLimit). */
+#define EVENT_RING 256
 
 struct network;
 
@@ -102,7 +103,7 @@ struct engine {
 	pthread_t monitor;
 	bool closing;
 	/* events */
-	json_object *events[EVENT_RING];
+	char *events[EVENT_RING];	/* serialised: a json-c object costs several times more */
 	int64_t event_time[EVENT_RING]; /* ns */
 	uint64_t event_seq;		/* total emitted */
 	int64_t start_ns;

@@ -17,6 +17,7 @@
  */
 #include <dirent.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 
@@ -79,6 +80,9 @@ static void *janitor_main(void *arg)
 		pthread_mutex_unlock(&j->lock);
 		for (size_t i = 0; i < ELEMENTSOF(j->trash); i++)
 			sweep(j->trash[i]);
+		/* A container's life leaves the heap fragmented (requests, specs, JSON): what is
+		 * free goes back to the kernel here, off the path of any request. */
+		malloc_trim(0);
 		pthread_mutex_lock(&j->lock);
 		j->done = want;
 		pthread_cond_broadcast(&j->cond);

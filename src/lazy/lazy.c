@@ -18,7 +18,7 @@ struct lib {
 	void *handle;
 };
 
-static struct lib libs[4];
+static struct lib libs[5]; /* curl, archive, crypto, ssl, z */
 static bool loaded_any;
 
 /* The files mapped before the first dlopen: libraries berthd was linked with stay. */

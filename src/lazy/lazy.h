@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * lazy: libcurl and libarchive loaded on first use (dlopen), for berthd; libssl and
- * libcrypto too, for a TLS listener only (crypto.c; digests are nettle's, which is linked).
+ * lazy: libcurl, libarchive and zlib loaded on first use (dlopen), for berthd; libssl and
+ * libcrypto too, for a TLS listener only (crypto.c; digests are nettle's, which is linked
+ * statically).
  *
  * berthd links against these stubs instead of -lcurl and -larchive: each stub resolves the
  * real function with dlsym on its first call and jumps to it afterwards. The libraries and
@@ -11,8 +12,8 @@
  * Why not the libraries' own lazy binding: the dynamic loader maps and relocates every
  * DT_NEEDED library at exec whatever the binding mode; only dlopen defers that.
  *
- * Every libcurl or libarchive function berthd calls must have a stub in curl.c or
- * archive.c: a new call fails to link berthd until it gets one (the compiler checks each
+ * Every libcurl, libarchive or zlib function berthd calls must have a stub in curl.c,
+ * archive.c or zlib.c: a new call fails to link berthd until it gets one (the compiler checks each
  * stub against the library's own prototype).
  */
 #ifndef BERTH_LAZY_H

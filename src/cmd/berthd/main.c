@@ -10,6 +10,8 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 
+#include <sqlite3.h>
+
 #include "api/api.h"
 #include "tls.h"
 
@@ -97,6 +99,15 @@ int main(int argc, char **argv)
 	_cleanup_close_ int pidfd = -EBADF;
 	int rc = 0;
 
+	/*
+	 * SQLite's memory, sized for berthd's small database: no page cache allocated in bulk
+	 * (20 pages for each of the main and temp databases of both connections, read once)
+	 * and no lookaside slabs (120 KiB a connection); both before SQLite initialises.
+	 * Together 0.3 MiB of heap that a daemon which is mostly idle does not need.
+	 */
+	if (sqlite3_config(SQLITE_CONFIG_PAGECACHE, NULL, 0, 0) != SQLITE_OK ||
+	    sqlite3_config(SQLITE_CONFIG_LOOKASIDE, 0, 0) != SQLITE_OK)
+		log_debug("sqlite3_config refused: SQLite was initialised already");
 	if (daemon_config_load(argc, argv, &cfg, &err) < 0) {
 		bool info = err->code == ECANCELED;
 		fprintf(info ? stdout : stderr, "%s%s\n", info ? "" : "berthd: ", err->msg);
