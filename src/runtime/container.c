@@ -159,6 +159,20 @@ static int enter_cgroup_ns(const struct oci_spec *s, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * create: the init reports ready before its last steps (the seccomp filter, which the
+ * kernel takes half a millisecond to check and compile, capabilities, the user), and takes
+ * them while the caller goes on towards start; they are done before it opens exec.fifo, and
+ * an error in them travels through the fifo to start ('E' and the message instead of '0').
+ * Not with startContainer hooks (those run first) or a seccomp agent (it gets its listener
+ * during create), and not for run, which has no fifo.
+ */
+static bool finalize_late(const struct create_ctx *c)
+{
+	return !c->run && !c->spec->hooks.n_start_container &&
+	       !(c->plan.has_seccomp && c->plan.seccomp.notify);
+}
+
 static int child_setup(struct create_ctx *c, char *err, size_t errlen)
 {
 	const struct oci_spec *s = c->spec;
@@ -171,6 +185,7 @@ static int child_setup(struct create_ctx *c, char *err, size_t errlen)
 	    .console_socket = c->console_sock,
 	    .sync_fd = c->console_sock >= 0 ? -1 : c->sync_child,
 	    .devnull_fd = -1,
+	    .null_tree = -1,
 	};
 	int r;
 
@@ -259,7 +274,7 @@ static int child_setup(struct create_ctx *c, char *err, size_t errlen)
 		return r;
 	if (c->plan.has_seccomp && c->plan.seccomp.notify)
 		c->plan.state_json = state_json_string(c, "creating");
-	if (!s->hooks.n_start_container) {
+	if (!s->hooks.n_start_container && !finalize_late(c)) {
 		r = proc_finalize(&c->plan, err, errlen);
 		if (r < 0)
 			return r;
@@ -300,12 +315,19 @@ static _noreturn_ void child_main(struct create_ctx *c)
 		/* exec.fifo the runc way: opening it for writing blocks until `start` opens it
 		 * for reading; we write one byte and keep the fd (close-on-exec) so `start`
 		 * sees EOF exactly when the user's process is exec'd. */
-		char p[64];
-		int w;
+		char p[64], ferr[1024] = "";
+		int w, fr = finalize_late(c) ? proc_finalize(&c->plan, ferr, sizeof(ferr)) : 0;
 		snprintf(p, sizeof(p), "/proc/self/fd/%d", c->fifo_fd);
 		do
 			w = open(p, O_WRONLY | O_CLOEXEC);
 		while (w < 0 && errno == EINTR);
+		if (w >= 0 && fr < 0) {
+			if (!ferr[0])
+				snprintf(ferr, sizeof(ferr), "%s", strerror(-fr));
+			(void)!write(w, "E", 1);
+			(void)!write(w, ferr, strlen(ferr));
+			_exit(1);
+		}
 		if (w < 0 || write(w, "0", 1) != 1)
 			_exit(1);
 		closep(&c->fifo_fd);
@@ -957,10 +979,11 @@ static void run_poststart(const struct runtime_ctx *ctx, const struct rt_state *
  * until execve: read the byte, then wait for EOF, so poststart hooks run after the
  * user's process started. The init's pidfd ends the wait if it dies instead.
  */
-static int wait_exec_fifo(int fd, const struct rt_state *st)
+static int wait_exec_fifo(int fd, const struct rt_state *st, char *msg, size_t msg_len)
 {
 	_cleanup_close_ int pidfd = (int)syscall(SYS_pidfd_open, st->pid, 0);
-	bool got_byte = false;
+	bool got_byte = false, failed = false;
+	size_t n_msg = 0;
 
 	if (pidfd < 0 || proc_start_time(st->pid, NULL) != st->pid_start)
 		return -ESRCH;
@@ -977,9 +1000,19 @@ static int wait_exec_fifo(int fd, const struct rt_state *st)
 		}
 		if (p[0].revents & (POLLIN | POLLHUP)) {
 			n = read(fd, &b, 1);
-			if (n == 1) {
+			if (n == 1 && !got_byte) {
 				got_byte = true;
+				failed = b == 'E'; /* its last steps failed: the message follows */
 				continue;
+			}
+			if (n == 1) {
+				if (failed && n_msg + 1 < msg_len)
+					msg[n_msg++] = b;
+				continue;
+			}
+			if (n == 0 && failed) {
+				msg[n_msg] = 0;
+				return -EPERM;
 			}
 			if (n == 0 && got_byte)
 				return 0; /* exec'd: the init's write end closed */
@@ -988,8 +1021,8 @@ static int wait_exec_fifo(int fd, const struct rt_state *st)
 			if (n < 0 && errno != EAGAIN && errno != EINTR)
 				return -errno;
 		}
-		if (p[1].revents & POLLIN)
-			return got_byte ? 0 : -ESRCH;
+		if ((p[1].revents & POLLIN) && !(p[0].revents & (POLLIN | POLLHUP)))
+			return got_byte && !failed ? 0 : -ESRCH;
 	}
 }
 
@@ -1014,7 +1047,10 @@ int runtime_start(const struct runtime_ctx *ctx, const char *id, struct error **
 	fd = open(fifo, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0)
 		return error_set(err, -errno, "open '%s'", fifo);
-	r = wait_exec_fifo(fd, st);
+	char msg[1024] = "";
+	r = wait_exec_fifo(fd, st, msg, sizeof(msg));
+	if (r == -EPERM)
+		return error_setx(err, -EINVAL, "%s", msg[0] ? msg : "container init failed");
 	if (r == -ESRCH)
 		return error_setx(err, -EINVAL, "cannot start a container that has stopped");
 	if (r < 0)

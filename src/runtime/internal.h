@@ -132,12 +132,12 @@ struct rootfs_ctx {
 	const struct cgroup *cg; /* container cgroup, for cgroup mounts */
 	bool userns;
 	bool new_mntns;
-	bool no_pivot;	    /* --no-pivot: MS_MOVE + chroot instead of pivot_root */
-	int console_socket; /* -1 or connected socket */
-	int sync_fd;	    /* to send the pty master when there is no console socket */
-	int devnull_fd;	    /* host /dev/null, opened before pivot_root, verified */
-	int *null_trees;    /* detached clones of the host's /dev/null mount (open_tree) */
-	size_t n_null_trees;
+	bool no_pivot;	      /* --no-pivot: MS_MOVE + chroot instead of pivot_root */
+	int console_socket;   /* -1 or connected socket */
+	int sync_fd;	      /* to send the pty master when there is no console socket */
+	int devnull_fd;	      /* host /dev/null, opened before pivot_root, verified */
+	int null_tree;	      /* a clone of the host's /dev/null mount (open_tree), or -1 */
+	bool null_attached;   /* null_tree is mounted over the first masked file */
 	const int *idmap_fds; /* per spec mount: a user namespace fd for an idmapped mount, or -1 */
 };
 

@@ -901,20 +901,18 @@ int rootfs_setup(struct rootfs_ctx *rc, char *errbuf, size_t errlen)
 		if (r < 0)
 			return r;
 	}
-	/* Masked files get the host's /dev/null, checked above. After pivot_root the
-	 * host's mounts are gone, so clone the node's mount now, one detached tree per
-	 * masked path, to attach with move_mount later. */
-	if (rc->new_mntns) {
-		size_t n = strv_length(s->linux.masked_paths);
-		rc->null_trees = xnew0(int, n + 1);
-		for (size_t i = 0; i < n; i++) {
-			int t = (int)syscall(SYS_open_tree, devnull, "",
+	/*
+	 * Masked files get the host's /dev/null, checked above. After pivot_root the host's
+	 * mounts are gone, so clone the node's mount now, as a detached tree that the first
+	 * masked file gets with move_mount; the others are bound from it, attached by then.
+	 * One clone, not one per masked path: each clone left unattached (a masked path
+	 * that is missing or a directory) costs an RCU grace period when it is closed.
+	 */
+	rc->null_tree = -EBADF;
+	rc->null_attached = false;
+	if (rc->new_mntns && s->linux.masked_paths && s->linux.masked_paths[0])
+		rc->null_tree = (int)syscall(SYS_open_tree, devnull, "",
 					     OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
-			if (t < 0)
-				break;
-			rc->null_trees[rc->n_null_trees++] = t;
-		}
-	}
 	rc->devnull_fd = TAKE_FD(devnull);
 	return 0;
 }
@@ -973,18 +971,16 @@ static int mask_path(struct rootfs_ctx *rc, const char *path, char *errbuf, size
 			return errbuf_set(errbuf, errlen, errno, "mask '%s'", path);
 		return 0;
 	}
-	if (rc->n_null_trees > 0) {
-		int t = rc->null_trees[--rc->n_null_trees];
-		int k = (int)syscall(SYS_move_mount, t, "", fd, "",
-				     MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
-		int e = errno;
-		close(t);
-		if (k < 0)
-			return errbuf_set(errbuf, errlen, e, "mask '%s'", path);
+	if (rc->null_tree >= 0 && !rc->null_attached) {
+		if (syscall(SYS_move_mount, rc->null_tree, "", fd, "",
+			    MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+			return errbuf_set(errbuf, errlen, errno, "mask '%s'", path);
+		rc->null_attached = true;
 		return 0;
 	}
-	/* No open_tree (kernel < 5.2): bind the node by fd; works while it is reachable. */
-	fdpath(np, sizeof(np), rc->devnull_fd);
+	/* The attached clone (or, without open_tree before Linux 5.2, the host's node while
+	 * it is still reachable), bound by fd. */
+	fdpath(np, sizeof(np), rc->null_tree >= 0 ? rc->null_tree : rc->devnull_fd);
 	if (mount(np, tp, NULL, MS_BIND, NULL) < 0)
 		return errbuf_set(errbuf, errlen, errno, "mask '%s'", path);
 	return 0;
@@ -1100,9 +1096,6 @@ int rootfs_finish(struct rootfs_ctx *rc, char *errbuf, size_t errlen)
 			return errbuf_set(errbuf, errlen, errno, "personality");
 	}
 	closep(&rc->devnull_fd);
-	while (rc->n_null_trees > 0)
-		close(rc->null_trees[--rc->n_null_trees]);
-	free(rc->null_trees);
-	rc->null_trees = NULL;
+	closep(&rc->null_tree);
 	return 0;
 }

@@ -1,9 +1,12 @@
 """berth-runtime process config: args, env, cwd, user, umask, additionalGids, terminal and
 consoleSize, rlimits, capabilities, noNewPrivileges, oomScoreAdj, seccomp."""
 
+import json
+
 import pytest
 
-from rtutil import ConsoleSocket, decode_caps, run, sh, status_fields, uid
+from rtutil import (ConsoleSocket, create, decode_caps, run, sh, status_fields, uid,
+                    wait_for)
 
 
 def test_args_env_cwd(bundle, rt):
@@ -115,6 +118,43 @@ def test_rlimit_raise_refused(bundle, rt):
     assert p.returncode != 0
     assert "RLIMIT_NOFILE" in p.stderr
     assert rt("state", cid).returncode != 0
+
+
+def test_late_setup_error_reaches_start(bundle, rt):
+    """create reports ready before the init's last steps (rlimits, seccomp, capabilities,
+    the user; src/runtime/container.c finalize_late): when one of them fails, start fails
+    with its message, and the container is stopped."""
+    bundle.config["process"]["rlimits"] = [{"type": "RLIMIT_NOFILE", "soft": 1024,
+                                            "hard": 1 << 30}]
+    cid = create(rt, bundle, args=("true",))
+    p = rt("start", cid)
+    assert p.returncode != 0
+    assert "RLIMIT_NOFILE" in p.stderr, p.stderr
+    wait_for(lambda: json.loads(rt("state", cid).stdout)["status"] == "stopped", 5,
+             what="the init to go")
+    assert rt("delete", cid).returncode == 0
+
+
+def test_seccomp_and_caps_in_place_after_create_start(bundle, rt):
+    """The late steps are done before the user's process runs."""
+    bundle.config["process"]["capabilities"] = {k: ["CAP_CHOWN"] for k in
+                                                ("bounding", "effective", "permitted")}
+    bundle.config["linux"]["seccomp"] = {
+        "defaultAction": "SCMP_ACT_ALLOW",
+        "syscalls": [{"names": ["sethostname"], "action": "SCMP_ACT_ERRNO"}]}
+    cid = create(rt, bundle, args=("sh", "-c", "grep -E '^(Seccomp|CapBnd|CapEff):' "
+                                   "/proc/self/status > /tmp/out; sleep 10"))
+    p = rt("start", cid)
+    assert p.returncode == 0, p.stderr
+    out = wait_for(lambda: rt("exec", cid, "cat", "/tmp/out").stdout or None, 5,
+                   what="the status lines")
+    f = status_fields(out)
+    assert f["Seccomp"] == "2"
+    assert f["CapBnd"] == f["CapEff"] == "0000000000000001"
+    rt("kill", cid, "KILL")
+    wait_for(lambda: json.loads(rt("state", cid).stdout)["status"] == "stopped", 5,
+             what="the container to stop")
+    assert rt("delete", cid).returncode == 0
 
 
 def test_rlimit_unknown_type(bundle, rt):
