@@ -406,8 +406,13 @@ int api_containers_update(struct api_req *r)
 int api_containers_delete(struct api_req *r)
 {
 	_cleanup_error_ struct error *err = NULL;
-	int k = engine_container_remove(r->e, ID, api_query_bool(r, "force", false),
-					api_query_bool(r, "v", false), &err);
+	int k;
+	/* rm --link: the link goes, not the container */
+	if (api_query_bool(r, "link", false))
+		k = engine_link_remove(r->e, ID, &err);
+	else
+		k = engine_container_remove(r->e, ID, api_query_bool(r, "force", false),
+					    api_query_bool(r, "v", false), &err);
 	return engine_result(r, k, err, 204);
 }
 

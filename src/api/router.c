@@ -51,7 +51,7 @@ static const struct route routes[] = {
     {"POST", "/containers/{}/unpause", api_containers_unpause},
     {"POST", "/containers/{}/rename", api_containers_rename},
     {"POST", "/containers/{}/update", api_containers_update},
-    {"DELETE", "/containers/{}", api_containers_delete},
+    {"DELETE", "/containers/{*}", api_containers_delete}, /* rm --link: /parent/alias */
     {"POST", "/containers/{}/exec", api_exec_create},
     {"POST", "/exec/{}/start", api_exec_start},
     {"POST", "/exec/{}/resize", api_exec_resize},

@@ -77,6 +77,8 @@ void container_free(struct container *c)
 		json_object_put(c->config);
 	if (c->host_config)
 		json_object_put(c->host_config);
+	strv_free(c->link_env);
+	free(c->link_hosts);
 	free(c->path);
 	strv_free(c->args);
 	free(c->error);
@@ -870,6 +872,16 @@ int engine_container_create(struct engine *e, const char *name, json_object *bod
 	} else {
 		gen_name = random_name(e);
 		name = gen_name;
+	}
+	{
+		_cleanup_free_ char *slash = xasprintf("/%s", name);
+		r = links_check_locked(e, slash, hc, err);
+		if (r < 0) {
+			pthread_mutex_unlock(&e->lock);
+			json_object_put(cfg);
+			json_object_put(hc);
+			return r;
+		}
 	}
 	c = xnew0(struct container, 1);
 	c->id = TAKE_PTR(id);

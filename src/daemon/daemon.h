@@ -97,6 +97,8 @@ int engine_container_restart(struct engine *e, const char *ref, int timeout, con
 			     struct error **err);
 int engine_container_kill(struct engine *e, const char *ref, const char *signal,
 			  struct error **err);
+/* `rm --link /parent/alias`: removes the legacy link, not a container. */
+int engine_link_remove(struct engine *e, const char *ref, struct error **err);
 int engine_container_remove(struct engine *e, const char *ref, bool force, bool volumes,
 			    struct error **err);
 int engine_container_pause(struct engine *e, const char *ref, struct error **err);

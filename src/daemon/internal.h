@@ -65,6 +65,9 @@ struct container {
 	int *port_fds;
 	size_t n_port_fds;
 	bool dns_listening;
+	/* links.c: what the legacy links give the start under way (env, /etc/hosts lines) */
+	char **link_env;
+	char *link_hosts;
 
 	struct container *next;
 };
@@ -122,6 +125,14 @@ struct engine {
 	struct janitor *janitor; /* janitor.c */
 	struct netpool *netpool; /* netpool.c */
 };
+
+/* links.c: legacy links. At create, with the lock: checks HostConfig.Links and stores them
+ * as dockerd does ("/child:/parent/alias"). At start, with the lock: the environment and
+ * /etc/hosts lines they give (an error if a child does not run). rm --link. */
+int links_check_locked(struct engine *e, const char *parent_name, json_object *hc,
+		       struct error **err);
+int links_for_start_locked(struct engine *e, struct container *c, char ***ret_env, char **ret_hosts,
+			   struct error **err);
 
 /* netpool.c: network namespaces made ahead of the starts that need one. */
 int netpool_start(struct engine *e);

@@ -298,6 +298,11 @@ static int start_locked_released(struct engine *e, const char *id, struct error 
 	/* Addresses and host ports now, under the lock; the interfaces after create. */
 	if (r >= 0)
 		r = container_net_prepare(e, c, err);
+	if (r >= 0) {
+		strv_free(c->link_env);
+		free(c->link_hosts);
+		r = links_for_start_locked(e, c, &c->link_env, &c->link_hosts, err);
+	}
 	pthread_mutex_unlock(&e->lock);
 
 	if (r >= 0)

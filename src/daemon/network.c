@@ -1215,6 +1215,11 @@ int container_net_etc_files(struct engine *e, struct container *c, struct error 
 		r = net_hosts_build(&hc, &hosts);
 		if (r < 0)
 			return error_setx(err, -EINVAL, "invalid extra host in %s", c->name + 1);
+		if (!isempty(c->link_hosts)) {
+			char *more = xasprintf("%s%s", hosts, c->link_hosts);
+			free(hosts);
+			hosts = more;
+		}
 		r = resolv_for(c, internal_dns, &resolv, &upstreams);
 		if (r < 0)
 			return error_set(err, r, "resolv.conf");

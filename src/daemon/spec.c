@@ -533,6 +533,10 @@ int spec_build(struct engine *e, struct container *c, const char *rootfs, json_o
 			}
 			if (tty && !has_term)
 				json_object_array_add(env, json_object_new_string("TERM=xterm"));
+			/* the legacy links' variables, before the container's own (dockerd's order)
+			 */
+			for (char **l = c->link_env; l && *l; l++)
+				json_object_array_add(env, json_object_new_string(*l));
 			for (size_t i = 0; ce && i < json_object_array_length(ce); i++) {
 				const char *kv =
 				    json_object_get_string(json_object_array_get_idx(ce, i));

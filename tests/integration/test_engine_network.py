@@ -193,6 +193,57 @@ def test_default_bridge_address_and_hosts(nd):
     assert f"default via {ns['Gateway']}" in route
 
 
+def test_legacy_links_on_the_default_bridge(nd):
+    """--link name:alias: the child's address in /etc/hosts (alias, hostname, name) and its
+    variables in the environment, as dockerd gives them; rm --link drops the link only."""
+    dk(nd, "run", "-d", "--name", "ldb", "--expose", "5432", "--expose", "53/udp",
+       "-e", "SECRET=s3", "busybox", "sleep", "60")
+    child = inspect(nd, "ldb")
+    ip = child["NetworkSettings"]["IPAddress"]
+    hn = child["Config"]["Hostname"]
+    dk(nd, "run", "-d", "--name", "lweb", "--link", "ldb:my-db", "busybox", "sleep", "60")
+    assert inspect(nd, "lweb")["HostConfig"]["Links"] == ["/ldb:/lweb/my-db"]
+    hosts = dk(nd, "exec", "lweb", "cat", "/etc/hosts").stdout
+    assert f"{ip}\tmy-db {hn} ldb\n" in hosts, hosts
+    env = dict(l.split("=", 1) for l in dk(nd, "exec", "lweb", "env").stdout.split("\n") if "=" in l)
+    assert env["MY_DB_PORT"] == f"tcp://{ip}:53" or env["MY_DB_PORT"] == f"udp://{ip}:53"
+    assert env["MY_DB_PORT_5432_TCP"] == f"tcp://{ip}:5432"
+    assert env["MY_DB_PORT_5432_TCP_ADDR"] == ip
+    assert env["MY_DB_PORT_5432_TCP_PORT"] == "5432"
+    assert env["MY_DB_PORT_5432_TCP_PROTO"] == "tcp"
+    assert env["MY_DB_PORT_53_UDP_PROTO"] == "udp"
+    assert env["MY_DB_NAME"] == "/lweb/my-db"
+    assert env["MY_DB_ENV_SECRET"] == "s3"
+    assert "MY_DB_ENV_PATH" not in env
+    out = dk(nd, "exec", "lweb", "ping", "-c1", "-W2", "my-db").stdout
+    assert "1 packets received" in out
+    # without an alias the name is the alias (and not written twice)
+    out = dk(nd, "run", "--rm", "--link", "ldb", "busybox", "grep", "ldb", "/etc/hosts").stdout
+    assert out == f"{ip}\tldb {hn}\n"
+    # rm --link: the link goes, both containers stay
+    dk(nd, "rm", "--link", "/lweb/my-db")
+    assert inspect(nd, "lweb")["HostConfig"]["Links"] is None
+    assert inspect(nd, "ldb")["State"]["Running"]
+
+
+def test_link_errors(nd):
+    p = dk(nd, "run", "--rm", "--link", "nosuch:x", "busybox", "true", check=False)
+    assert p.returncode == 125
+    assert "could not get container for nosuch" in p.stderr
+    assert "Unable to find image" not in p.stderr
+    dk(nd, "create", "--name", "lstopped", "busybox", "true")
+    p = dk(nd, "run", "--rm", "--link", "lstopped:s", "busybox", "true", check=False)
+    assert p.returncode != 0
+    assert "Cannot link to a non running container: /lstopped AS " in p.stderr
+    p = dk(nd, "run", "--rm", "--network", "host", "--link", "lstopped:s", "busybox", "true",
+           check=False)
+    assert p.returncode == 125
+    assert "conflicting options: host type networking can't be used with links" in p.stderr
+    p = dk(nd, "rm", "--link", "/lstopped/nolink", check=False)
+    assert p.returncode != 0
+    assert inspect(nd, "lstopped")["Name"] == "/lstopped"
+
+
 def test_connect_disconnect_running(nd):
     dk(nd, "network", "create", "--subnet", "10.123.0.0/24", "side")
     dk(nd, "run", "-d", "--name", "srv", "--network", "side", "--ip", "10.123.0.50", "busybox", "sleep", "60")
