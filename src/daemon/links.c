@@ -156,6 +156,35 @@ static char **link_env(char **env, const char *link_name, const char *alias, con
 	if (n > 0)
 		env = strv_append_take(
 		    env, xasprintf("%s_PORT=%s://%s:%d", pre, ports[0].proto, ip, ports[0].num));
+	/* A run of three or more consecutive numbers is also given as a range (_START, _END),
+	 * named after its first port, as dockerd does. */
+	for (size_t i = 0; i < n;) {
+		size_t j = i;
+		char up[8], upq[8];
+		while (j + 1 < n && ports[j + 1].num <= ports[j].num + 1)
+			j++;
+		if (j <= i + 1) {
+			i++;
+			continue;
+		}
+		upper_proto(up, ports[i].proto, sizeof(up));
+		upper_proto(upq, ports[j].proto, sizeof(upq));
+		env = strv_append_take(env, xasprintf("%s_PORT_%d_%s_START=%s://%s:%d", pre,
+						      ports[i].num, up, ports[i].proto, ip,
+						      ports[i].num));
+		env = strv_append_take(
+		    env, xasprintf("%s_PORT_%d_%s_ADDR=%s", pre, ports[i].num, up, ip));
+		env = strv_append_take(env, xasprintf("%s_PORT_%d_%s_PROTO=%s", pre, ports[i].num,
+						      up, ports[i].proto));
+		env = strv_append_take(env, xasprintf("%s_PORT_%d_%s_PORT_START=%d", pre,
+						      ports[i].num, up, ports[i].num));
+		env = strv_append_take(env,
+				       xasprintf("%s_PORT_%d_%s_END=%s://%s:%d", pre, ports[i].num,
+						 upq, ports[j].proto, ip, ports[j].num));
+		env = strv_append_take(env, xasprintf("%s_PORT_%d_%s_PORT_END=%d", pre,
+						      ports[i].num, upq, ports[j].num));
+		i = j + 1;
+	}
 	for (size_t i = 0; i < n; i++) {
 		char up[8];
 		upper_proto(up, ports[i].proto, sizeof(up));

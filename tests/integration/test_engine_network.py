@@ -197,7 +197,7 @@ def test_legacy_links_on_the_default_bridge(nd):
     """--link name:alias: the child's address in /etc/hosts (alias, hostname, name) and its
     variables in the environment, as dockerd gives them; rm --link drops the link only."""
     dk(nd, "run", "-d", "--name", "ldb", "--expose", "5432", "--expose", "53/udp",
-       "-e", "SECRET=s3", "busybox", "sleep", "60")
+       "--expose", "7000-7002", "-e", "SECRET=s3", "busybox", "sleep", "60")
     child = inspect(nd, "ldb")
     ip = child["NetworkSettings"]["IPAddress"]
     hn = child["Config"]["Hostname"]
@@ -214,6 +214,12 @@ def test_legacy_links_on_the_default_bridge(nd):
     assert env["MY_DB_PORT_53_UDP_PROTO"] == "udp"
     assert env["MY_DB_NAME"] == "/lweb/my-db"
     assert env["MY_DB_ENV_SECRET"] == "s3"
+    # three consecutive ports: a range as well
+    assert env["MY_DB_PORT_7000_TCP_START"] == f"tcp://{ip}:7000"
+    assert env["MY_DB_PORT_7000_TCP_END"] == f"tcp://{ip}:7002"
+    assert env["MY_DB_PORT_7000_TCP_PORT_START"] == "7000"
+    assert env["MY_DB_PORT_7000_TCP_PORT_END"] == "7002"
+    assert env["MY_DB_PORT_7001_TCP_ADDR"] == ip
     assert "MY_DB_ENV_PATH" not in env
     out = dk(nd, "exec", "lweb", "ping", "-c1", "-W2", "my-db").stdout
     assert "1 packets received" in out
