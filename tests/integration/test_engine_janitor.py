@@ -147,3 +147,17 @@ def test_rmi_right_after_run_rm(berthd):
                                  headers={"Content-Type": "application/x-tar"}, timeout=120)
         assert st == 200, body
     assert set(os.listdir(layers)) == layers_before
+
+
+def test_janitor_does_not_follow_links_out(berthd, tmp_path):
+    """A container's layer full of symlinks and hard links to host paths: the janitor
+    deletes the links, never what they point at."""
+    victim = tmp_path / "victim"
+    victim.mkdir()
+    (victim / "keep").write_text("precious")
+    p = berthd.docker("run", "--rm", "busybox", "sh", "-c",
+                      f"ln -s {victim} /to-dir; ln -s {victim}/keep /to-file; "
+                      f"mkdir -p /deep/a; ln -s {victim} /deep/a/b; echo ok")
+    assert p.returncode == 0, p.stderr
+    wait_for(lambda: trash_empty(berthd), what="the trash to empty")
+    assert (victim / "keep").read_text() == "precious"
