@@ -150,7 +150,7 @@ def test_rmi_right_after_run_rm(berthd):
 
 
 def test_janitor_does_not_follow_links_out(berthd, tmp_path):
-    """A container's layer full of symlinks and hard links to host paths: the janitor
+    """A container's layer full of symlinks to host paths: the janitor
     deletes the links, never what they point at."""
     victim = tmp_path / "victim"
     victim.mkdir()
