@@ -149,6 +149,10 @@ void janitor_stop(struct engine *e);
 void janitor_discard(struct engine *e, const char *id);
 /* Waits until everything discarded so far is gone (before image layers are deleted). */
 void janitor_drain(struct engine *e);
+/* Whether path is a mount point (another device than its parent's). */
+bool is_mountpoint(const char *path);
+/* Detaches the mounts stacked on path (at most 8). */
+void unmount_all(const char *path);
 
 /* The exit code a removed container left, or -1. With the lock held. */
 int tombstone_code(struct engine *e, const char *id);
@@ -249,6 +253,8 @@ int container_net_etc_files(struct engine *e, struct container *c, struct error 
  * lo_up: the namespace is new and its lo still down (it was not a pooled one). */
 int container_net_attach(struct engine *e, struct container *c, pid_t pid, bool lo_up,
 			 struct error **err);
+/* The address of the container's first endpoint that has one, or NULL. With the lock. */
+const char *container_first_ip(struct container *c);
 /* Exit or a failed start: everything container_net_prepare/attach made goes. */
 void container_net_release(struct engine *e, struct container *c);
 /* Inspect's NetworkSettings and the list's Ports/NetworkSettings. */

@@ -32,13 +32,21 @@ struct janitor {
 	char *trash[2];		  /* data-root/trash, exec-root/trash */
 };
 
-static bool is_mountpoint(const char *path)
+bool is_mountpoint(const char *path)
 {
 	struct stat a, b;
 	_cleanup_free_ char *parent = xasprintf("%s/..", path);
 	if (stat(path, &a) < 0 || stat(parent, &b) < 0)
 		return false;
 	return a.st_dev != b.st_dev;
+}
+
+void unmount_all(const char *path)
+{
+	/* Stacked mounts (a crash between a mount and its record) go one by one. */
+	for (int i = 0; i < 8 && is_mountpoint(path); i++)
+		if (umount2(path, MNT_DETACH) < 0)
+			break;
 }
 
 /* Unmount and delete every entry of one trash directory. */
@@ -55,10 +63,7 @@ static void sweep(const char *trash)
 			continue;
 		path = xasprintf("%s/%s", trash, de->d_name);
 		merged = xasprintf("%s/merged", path);
-		/* Stacked mounts (a crash between a mount and its record) go one by one. */
-		for (int i = 0; i < 8 && is_mountpoint(merged); i++)
-			if (umount2(merged, MNT_DETACH) < 0)
-				break;
+		unmount_all(merged);
 		/* rm_rf stays on one filesystem: a mount that would not go is left alone. */
 		(void)rm_rf(path);
 	}
@@ -164,9 +169,7 @@ void janitor_discard(struct engine *e, const char *id)
 	else {
 		/* no janitor (tests of the engine alone) or another filesystem: here and now */
 		_cleanup_free_ char *merged = xasprintf("%s/merged", dir);
-		for (int i = 0; i < 8 && is_mountpoint(merged); i++)
-			if (umount2(merged, MNT_DETACH) < 0)
-				break;
+		unmount_all(merged);
 		(void)rm_rf(dir);
 	}
 	if (j && to_trash(j->trash[1], run, id))

@@ -150,15 +150,6 @@ static char *shim_sock(struct engine *e, const char *id)
 	return xasprintf("%s/shim.sock", run);
 }
 
-static bool is_mounted(const char *path)
-{
-	struct stat a, b;
-	_cleanup_free_ char *parent = xasprintf("%s/..", path);
-	if (stat(path, &a) < 0 || stat(parent, &b) < 0)
-		return false;
-	return a.st_dev != b.st_dev;
-}
-
 static int mount_rootfs(struct engine *e, struct container *c, char **ret_rootfs,
 			struct error **err)
 {
@@ -168,7 +159,7 @@ static int mount_rootfs(struct engine *e, struct container *c, char **ret_rootfs
 	_cleanup_free_ char *lower = NULL, *opts = NULL;
 	int r;
 
-	if (is_mounted(merged)) {
+	if (is_mountpoint(merged)) {
 		*ret_rootfs = TAKE_PTR(merged);
 		return 0;
 	}
@@ -205,9 +196,7 @@ void container_unmount(struct engine *e, struct container *c)
 {
 	_cleanup_free_ char *dir = container_dir(e, c->id);
 	_cleanup_free_ char *merged = xasprintf("%s/merged", dir);
-	for (int i = 0; i < 8 && is_mounted(merged); i++)
-		if (umount2(merged, MNT_DETACH) < 0)
-			break;
+	unmount_all(merged);
 }
 
 /* ---- start ------------------------------------------------------------------- */

@@ -93,17 +93,7 @@ static const char *child_ip(struct container *child, const char *net)
 {
 	json_object *nets = get(child->net, "Networks");
 	const char *ip = net ? get_s(get(nets, net), "IPAddress") : NULL;
-	if (!isempty(ip))
-		return ip;
-	if (nets) {
-		json_object_object_foreach(nets, k, ep)
-		{
-			(void)k;
-			if (!isempty(get_s(ep, "IPAddress")))
-				return get_s(ep, "IPAddress");
-		}
-	}
-	return NULL;
+	return !isempty(ip) ? ip : container_first_ip(child);
 }
 
 struct port {

@@ -1077,7 +1077,7 @@ int container_net_prepare(struct engine *e, struct container *c, struct error **
 }
 
 /* The first endpoint with an address: the one /etc/hosts names. */
-static const char *first_ip(struct container *c)
+const char *container_first_ip(struct container *c)
 {
 	json_object *nets = networks_of(c);
 	if (nets) {
@@ -1177,7 +1177,7 @@ int container_net_etc_files(struct engine *e, struct container *c, struct error 
 		if (b && b->builtin && b->has_subnet)
 			net_addr_to_string(b->gateway, gwbuf);
 	}
-	const char *ip = first_ip(c);
+	const char *ip = container_first_ip(c);
 	_cleanup_free_ char *ipcopy = ip ? xstrdup(ip) : NULL;
 	pthread_mutex_unlock(&e->lock);
 

@@ -299,3 +299,14 @@ def cleanup(tmpdir, runtimes, rootfs_dirs):
         problems.append("mounts left: " + ", ".join(mps))
         unmount_all_under(tmpdir)
     return problems
+
+
+def wait_for(cond, timeout=10.0, step=0.05, what="condition"):
+    """cond() until it is true (returned), for at most timeout seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        v = cond()
+        if v:
+            return v
+        time.sleep(step)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}")

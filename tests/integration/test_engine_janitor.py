@@ -9,19 +9,9 @@ import io
 import os
 import subprocess
 import tarfile
-import time
 
 import helpers
-
-
-def wait_for(cond, timeout=10.0, step=0.02, what="condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        v = cond()
-        if v:
-            return v
-        time.sleep(step)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+from helpers import wait_for
 
 
 def trash(d):

@@ -13,16 +13,6 @@ import engine
 TS = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)\.(\d{9})Z (.*)$")
 
 
-def wait_for(cond, timeout=10.0, step=0.05, what="condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        v = cond()
-        if v:
-            return v
-        time.sleep(step)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-
-
 def run_d(d, *args):
     p = d.docker("run", "-d", *args)
     assert p.returncode == 0, p.stderr

@@ -3,7 +3,6 @@ network of its own gets a fresh one, never shared or reused, with lo up as Docke
 berthd holds only the few it keeps ready, and none of a container's after its start."""
 
 import os
-import subprocess
 import time
 
 

@@ -11,16 +11,7 @@ import subprocess
 import time
 
 import engine
-
-
-def wait_for(cond, timeout=10.0, step=0.05, what="condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        v = cond()
-        if v:
-            return v
-        time.sleep(step)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+from helpers import wait_for
 
 
 def run_d(d, *args):
