@@ -3,66 +3,28 @@
  * ({"auths": {"host": {"auth": base64(user:pass)}}}), and the X-Registry-Auth header. */
 #include <sys/stat.h>
 
+#include "basic/base64.h"
 #include "container-opts.h"
 
-static const char b64_std[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-static const char b64_url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-
+/* base64 of data (basic/base64.h), in the URL alphabet when url (padding kept, as Go's
+ * base64.URLEncoding has it for X-Registry-Auth). */
 char *cli_base64(const void *data, size_t n, bool url)
 {
-	const unsigned char *p = data;
-	const char *tbl = url ? b64_url : b64_std;
-	char *out = xmalloc(4 * ((n + 2) / 3) + 1), *o = out;
+	char *out = xmalloc(BASE64_LEN(n) + 1);
 
-	for (size_t i = 0; i < n; i += 3) {
-		unsigned v = (unsigned)p[i] << 16;
-		if (i + 1 < n)
-			v |= (unsigned)p[i + 1] << 8;
-		if (i + 2 < n)
-			v |= p[i + 2];
-		*o++ = tbl[(v >> 18) & 63];
-		*o++ = tbl[(v >> 12) & 63];
-		*o++ = i + 1 < n ? tbl[(v >> 6) & 63] : '=';
-		*o++ = i + 2 < n ? tbl[v & 63] : '=';
-	}
-	*o = 0;
+	base64_encode(out, data, n);
+	for (char *p = out; url && *p; p++)
+		*p = *p == '+' ? '-' : *p == '/' ? '_' : *p;
 	return out;
-}
-
-static int b64_val(char c)
-{
-	const char *p;
-	if (c == '-')
-		return 62;
-	if (c == '_')
-		return 63;
-	p = strchr(b64_std, c);
-	return c && p ? (int)(p - b64_std) : -1;
 }
 
 /* Standard or URL alphabet, padding optional. NULL when malformed. */
 static char *b64_decode(const char *s)
 {
-	size_t n = strlen(s);
-	char *out = xmalloc(n + 1), *o = out;
-	unsigned v = 0;
-	int bits = 0;
+	char *out = NULL;
+	size_t len;
 
-	for (size_t i = 0; i < n && s[i] != '='; i++) {
-		int d = b64_val(s[i]);
-		if (d < 0) {
-			free(out);
-			return NULL;
-		}
-		v = (v << 6) | (unsigned)d;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			*o++ = (char)((v >> bits) & 0xff);
-		}
-	}
-	*o = 0;
-	return out;
+	return s && base64_decode(s, strlen(s), &out, &len) >= 0 ? out : NULL;
 }
 
 /* docker's registry.ConvertToHostname: strip the scheme and any path. */
