@@ -27,7 +27,7 @@ WARN := -Wall -Wextra -Werror -Wstrict-prototypes -Wmissing-prototypes -Wformat=
 	-Wshadow -Wno-unused-parameter -Wno-missing-field-initializers -Wvla -Wpointer-arith
 CFLAGS ?= $(OPT) -g
 ALL_CFLAGS := -std=gnu11 -D_GNU_SOURCE -Ulinux -Uunix $(WARN) $(CFLAGS) $(SANFLAGS) -Isrc $(PKG_CFLAGS) \
-	-fstack-protector-strong -D_FORTIFY_SOURCE=2 -fPIE
+	-fstack-protector-strong -D_FORTIFY_SOURCE=2 -fPIE -ffunction-sections -fdata-sections
 ALL_LDFLAGS := $(SANFLAGS) -pie -Wl,-z,relro,-z,now $(LDFLAGS)
 
 MODULES := basic json oci runtime http image registry network shim daemon api cli lazy
@@ -97,8 +97,10 @@ LIBS_berthd := $(B)/lib/libapi.a $(B)/lib/libdaemon.a $(B)/lib/libnetwork.a $(B)
 # berthd loads libcurl, libarchive, libcrypto, libssl and zlib when it first needs them
 # (src/lazy/lazy.h). nettle (the SHA-256 of image work and of every container create) is
 # linked statically: only its SHA-256 objects come in, a few pages of berthd's text, where
-# the shared library was 0.3 MiB resident (and libcrypto before it 1.4 MiB).
-LDLIBS_berthd := $(shell pkg-config --libs sqlite3) -Wl,-Bstatic -lnettle -Wl,-Bdynamic \
+# the shared library was 0.3 MiB resident (and libcrypto before it 1.4 MiB). Unused
+# functions are dropped (-ffunction-sections, --gc-sections): 683 -> 596 KiB of text, all of
+# which ends up resident in a working daemon.
+LDLIBS_berthd := -Wl,--gc-sections $(shell pkg-config --libs sqlite3) -Wl,-Bstatic -lnettle -Wl,-Bdynamic \
 	$(PKG_LIBS) -lpthread
 LIBS_berth-shim := $(B)/lib/libshim.a $(LIBS_RUNTIME)
 # berth-shim starts once per container: link it fully static (static-pie), like
