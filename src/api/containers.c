@@ -303,6 +303,7 @@ int api_containers_top(struct api_req *r)
 	int k = engine_container_top(r->e, ID, args, &out, &err);
 	if (k < 0)
 		return api_error(r, k, err);
+	engine_container_event(r->e, ID, "top", NULL, NULL, NULL, NULL);
 	return api_json(r, 200, out);
 }
 
@@ -361,6 +362,8 @@ int api_containers_resize(struct api_req *r)
 	if (!h || !w || safe_atoi(h, &hh) < 0 || safe_atoi(w, &ww) < 0 || hh < 0 || ww < 0)
 		return api_errorf(r, 400, "invalid resize dimensions");
 	k = engine_container_resize(r->e, ID, hh, ww, &err);
+	if (k >= 0)
+		engine_container_event(r->e, ID, "resize", "height", h, "width", w);
 	return engine_result(r, k, err, 200);
 }
 

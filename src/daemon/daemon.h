@@ -192,6 +192,10 @@ int engine_network_disconnect(struct engine *e, const char *ref, json_object *bo
 const struct registry_config *engine_registry_config(struct engine *e);
 /* Emit an image event (pull, load, tag, untag, delete, import, save). */
 void engine_image_event(struct engine *e, const char *action, const char *id, const char *name);
+/* A container event of dockerd's that no state change makes (attach, resize, top): with the
+ * container's image and name, and up to two attributes more. Nothing when ref is gone. */
+void engine_container_event(struct engine *e, const char *ref, const char *action, const char *key,
+			    const char *value, const char *key2, const char *value2);
 /* image_in_use_cb for rmi/prune (ud is the engine): 1 when a container uses image_id. */
 int engine_image_in_use(const char *image_id, void *ud, char **ret_container, bool *ret_running);
 

@@ -148,3 +148,23 @@ void engine_image_event(struct engine *e, const char *action, const char *id, co
 	event_emit_locked(e, "image", action, id, attrs);
 	pthread_mutex_unlock(&e->lock);
 }
+
+void engine_container_event(struct engine *e, const char *ref, const char *action, const char *key,
+			    const char *value, const char *key2, const char *value2)
+{
+	struct container *c;
+
+	pthread_mutex_lock(&e->lock);
+	c = container_find(e, ref);
+	if (c) {
+		json_object *attrs = json_object_new_object();
+		json_add_str(attrs, "image", c->image);
+		json_add_str(attrs, "name", c->name + 1);
+		if (key && value)
+			json_add_str(attrs, key, value);
+		if (key2 && value2)
+			json_add_str(attrs, key2, value2);
+		event_emit_locked(e, "container", action, c->id, attrs);
+	}
+	pthread_mutex_unlock(&e->lock);
+}

@@ -120,6 +120,7 @@ int engine_container_attach(struct engine *e, const char *id, const struct attac
 
 	if (o->logs)
 		replay_logs(e, id, tty, o->stdout_, o->stderr_, out_fd);
+	engine_container_event(e, id, "attach", NULL, NULL, NULL, NULL); /* as dockerd */
 	if (!o->stream)
 		return 0;
 

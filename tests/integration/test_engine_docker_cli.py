@@ -315,14 +315,32 @@ def test_events(d):
     wait_until(lambda: time.time() > until + 0.05, timeout=2, what="until")
     out = events_between(d.docker, since, until, "--filter", "container=evt")
     actions = [line.split()[2] for line in out.splitlines() if " container " in line]
-    for a in ("create", "start", "die", "destroy"):
+    for a in ("create", "attach", "start", "die", "destroy"):
         assert a in actions, out
-    assert actions.index("create") < actions.index("start") < actions.index("die") \
-        < actions.index("destroy")
+    assert actions.index("create") < actions.index("attach") < actions.index("start") \
+        < actions.index("die") < actions.index("destroy")
     assert re.search(r"container die [0-9a-f]{64} \(.*exitCode=0.*name=evt", out), out
     out = events_between(d.docker, since, until, "--filter", "event=start", "--format",
                          "{{.Type}} {{.Action}} {{.Actor.Attributes.name}}")
     assert out.splitlines() == ["container start evt"]
+
+
+def test_events_top_and_resize(d):
+    """dockerd's events that change no state: top and resize (with the new size)."""
+    cid = ok(d.docker("run", "-d", "-t", "--name", "evt2", "busybox", "sleep", "30")).strip()
+    since = time.time() - 0.5
+    ok(d.docker("top", "evt2"))
+    st, _, body = d.api("POST", f"/v1.50/containers/{cid}/resize?h=33&w=101")
+    assert st == 200, body
+    until = time.time() + 0.2
+    wait_until(lambda: time.time() > until + 0.05, timeout=2, what="until")
+    out = events_between(d.docker, since, until, "--filter", "container=evt2", "--format",
+                         "{{.Action}} {{.Actor.Attributes.name}} {{.Actor.Attributes.height}}"
+                         " {{.Actor.Attributes.width}}")
+    lines = out.splitlines()
+    assert "top evt2 <no value> <no value>" in lines, out
+    assert "resize evt2 33 101" in lines, out
+    ok(d.docker("rm", "-f", "evt2"))
 
 
 def test_events_live(d):
