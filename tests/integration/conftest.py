@@ -25,6 +25,30 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import helpers  # noqa: E402
 
 
+# Parent cgroups the runtime tests (cgroupsPath /berth-test/...) and the engine tests (berthd's
+# "berth") make and, as runc, never remove: the session removes those it made, once empty.
+_CG_PARENTS = ("berth-test", "berth")
+
+
+def _cg_parent_dirs():
+    root = Path("/sys/fs/cgroup")
+    if not root.is_dir():
+        return set()
+    return {d / name for d in [root] + [x for x in root.iterdir() if x.is_dir()]
+            for name in _CG_PARENTS if (d / name).is_dir()}
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _cgroup_parents_cleanup():
+    before = _cg_parent_dirs()
+    yield
+    for d in sorted(_cg_parent_dirs() - before, key=lambda p: len(str(p)), reverse=True):
+        try:
+            d.rmdir()  # only when empty: a cgroup with children or tasks stays
+        except OSError:
+            pass
+
+
 def _runtime_path():
     return Path(os.environ.get("BERTH_RUNTIME") or helpers.REPO / "build" / "bin" / "berth-runtime")
 
