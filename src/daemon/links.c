@@ -205,10 +205,13 @@ int links_for_start_locked(struct engine *e, struct container *c, char ***ret_en
 	json_object *nets = get(c->net, "Networks");
 	bool bridge = get(nets, "bridge") != NULL;
 	const char *net = NULL;
-	char **env = NULL, *hosts = xstrdup("");
+	char **env = NULL, *hosts;
 
 	*ret_env = NULL;
 	*ret_hosts = NULL;
+	if (!links || json_object_array_length(links) == 0)
+		return 0; /* every start comes here: nothing to do without links */
+	hosts = xstrdup("");
 	if (nets) {
 		json_object_object_foreach(nets, k, v)
 		{
@@ -217,7 +220,7 @@ int links_for_start_locked(struct engine *e, struct container *c, char ***ret_en
 			break;
 		}
 	}
-	for (size_t i = 0; links && i < json_object_array_length(links); i++) {
+	for (size_t i = 0; i < json_object_array_length(links); i++) {
 		const char *l = json_object_get_string(json_object_array_get_idx(links, i));
 		const char *colon = l ? strchr(l, ':') : NULL;
 		_cleanup_free_ char *child_name = colon ? xstrndup(l, (size_t)(colon - l)) : NULL;

@@ -289,8 +289,7 @@ int image_store_open(const char *data_root, struct image_store **ret, struct err
 		goto fail;
 	}
 	sqlite3_busy_timeout(s->db, 10000);
-	/* small: no lookaside (120 KiB), a 64 KiB page cache; as berthd's own connection */
-	(void)sqlite3_db_config(s->db, SQLITE_DBCONFIG_LOOKASIDE, NULL, 0, 0);
+	/* a 64 KiB page cache, as berthd's own connection (src/daemon/store.c) */
 	(void)sqlite3_exec(s->db, "PRAGMA cache_size=-64;", NULL, NULL, NULL);
 	if ((r = sql_exec(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;", err)) < 0 ||
 	    (r = sql_exec(s, schema, err)) < 0)
