@@ -336,7 +336,11 @@ def test_ps_matches_docker(fake, berth, tmp_path):
     if not docker:
         pytest.skip("no docker CLI")
     now = int(time.time())
-    fake.route("GET", "/containers/json", lambda f, r: (200, ps_list(now)))
+    listed = ps_list(now)
+    # two CLIs format "Created" at two moments: seconds ago would tick between them, so
+    # put it mid-way through a minute bucket ("32 minutes ago" holds for a minute)
+    listed[1]["Created"] = now - 32 * 60 - 30
+    fake.route("GET", "/containers/json", lambda f, r: (200, listed))
     env = {"PATH": os.environ["PATH"], "HOME": str(tmp_path), "DOCKER_HOST": fake.host,
            "TZ": "UTC"}
     for args in (["ps", "-a"], ["ps", "-a", "--no-trunc"], ["ps", "--format", "{{json .}}"],
@@ -357,7 +361,7 @@ def test_images_table(fake, berth, tmp_path):
              "RepoDigests": ["busybox@sha256:" + "cd" * 32], "Created": now - 2 * 86400 - 100,
              "Size": 4261550, "SharedSize": -1, "Labels": None, "Containers": -1},
             {"Id": "sha256:" + "ee" * 32, "ParentId": "", "RepoTags": [], "RepoDigests": [],
-             "Created": now - 30, "Size": 1234, "SharedSize": -1, "Labels": None,
+             "Created": now - 32 * 60 - 30, "Size": 1234, "SharedSize": -1, "Labels": None,
              "Containers": -1}]
     fake.route("GET", "/images/json", lambda f, r: (200, imgs))
     r = berth("images")
@@ -366,7 +370,7 @@ def test_images_table(fake, berth, tmp_path):
         "REPOSITORY   TAG       IMAGE ID       CREATED          SIZE\n"
         "busybox      latest    abababababab   2 days ago       4.26MB\n"
         "busybox      1.36      abababababab   2 days ago       4.26MB\n"
-        "<none>       <none>    eeeeeeeeeeee   30 seconds ago   1.23kB\n")
+        "<none>       <none>    eeeeeeeeeeee   32 minutes ago   1.23kB\n")
     r = berth("images", "-q")
     assert r.stdout.decode() == "abababababab\nabababababab\neeeeeeeeeeee\n"
     r = berth("image", "ls", "--digests", "--format", "{{.Repository}}:{{.Tag}}@{{.Digest}}")
