@@ -9,11 +9,16 @@
 
 /* src/lazy, when linked (berthd): see lazy.h. */
 extern void lazy_trim(void) __attribute__((weak));
+extern void lazy_enter(void) __attribute__((weak));
+extern void lazy_leave(void) __attribute__((weak));
 
 struct route {
 	const char *method;
 	const char *pattern; /* "{}" matches one path segment */
 	api_handler fn;
+	/* A stream that may last (events, logs -f, attach, …) and never touches the image
+	 * libraries: not counted in flight by src/lazy, so it does not keep them loaded. */
+	bool stream;
 };
 
 static const struct route routes[] = {
@@ -21,7 +26,7 @@ static const struct route routes[] = {
     {"HEAD", "/_ping", api_system_ping},
     {"GET", "/version", api_system_version},
     {"GET", "/info", api_system_info},
-    {"GET", "/events", api_system_events},
+    {"GET", "/events", api_system_events, true},
     {"GET", "/system/df", api_system_df},
     {"GET", "/networks", api_networks_list},
     {"POST", "/networks/create", api_networks_create},
@@ -41,11 +46,11 @@ static const struct route routes[] = {
     {"POST", "/containers/{}/stop", api_containers_stop},
     {"POST", "/containers/{}/restart", api_containers_restart},
     {"POST", "/containers/{}/kill", api_containers_kill},
-    {"POST", "/containers/{}/wait", api_containers_wait},
-    {"POST", "/containers/{}/attach", api_containers_attach},
-    {"GET", "/containers/{}/logs", api_containers_logs},
+    {"POST", "/containers/{}/wait", api_containers_wait, true},
+    {"POST", "/containers/{}/attach", api_containers_attach, true},
+    {"GET", "/containers/{}/logs", api_containers_logs, true},
     {"GET", "/containers/{}/top", api_containers_top},
-    {"GET", "/containers/{}/stats", api_containers_stats},
+    {"GET", "/containers/{}/stats", api_containers_stats, true},
     {"POST", "/containers/{}/resize", api_containers_resize},
     {"POST", "/containers/{}/pause", api_containers_pause},
     {"POST", "/containers/{}/unpause", api_containers_unpause},
@@ -53,7 +58,7 @@ static const struct route routes[] = {
     {"POST", "/containers/{}/update", api_containers_update},
     {"DELETE", "/containers/{*}", api_containers_delete}, /* rm --link: /parent/alias */
     {"POST", "/containers/{}/exec", api_exec_create},
-    {"POST", "/exec/{}/start", api_exec_start},
+    {"POST", "/exec/{}/start", api_exec_start, true},
     {"POST", "/exec/{}/resize", api_exec_resize},
     {"GET", "/exec/{}/json", api_exec_inspect},
 
@@ -347,9 +352,13 @@ static void serve_one(struct engine *e, struct http_conn *c, struct http_request
 		goto done;
 	}
 	log_debug("%s %s", req->method, req->target);
+	if (lazy_enter && !found->stream)
+		lazy_enter();
 	found->fn(&r);
-	/* Image and registry work is over: the libraries it loaded give their pages back
-	 * (src/lazy; only berthd links it). */
+	if (lazy_leave && !found->stream)
+		lazy_leave();
+	/* Image and registry work is over: the libraries it loaded are closed or give their
+	 * pages back (src/lazy; only berthd links it). */
 	if (lazy_trim && (startswith(r.path, "/images/") || streq(r.path, "/auth")))
 		lazy_trim();
 done:

@@ -111,13 +111,13 @@ int engine_open(const struct daemon_config *cfg, struct engine **ret, struct err
 		goto fail;
 	if (cfg->max_layer_size)
 		image_store_set_layer_limit(e->images, cfg->max_layer_size);
-	r = janitor_start(e, err);
-	if (r < 0)
-		goto fail;
-	(void)netpool_start(e); /* without it the runtime makes every namespace */
 	r = store_open(e, err);
 	if (r < 0)
 		goto fail;
+	r = janitor_start(e, err); /* after both databases are open: it trims their caches */
+	if (r < 0)
+		goto fail;
+	(void)netpool_start(e); /* without it the runtime makes every namespace */
 	r = store_load_all(e, err);
 	if (r < 0)
 		goto fail;

@@ -24,6 +24,7 @@
 #include "internal.h"
 
 struct janitor {
+	struct engine *e;
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	pthread_t thread;
@@ -86,7 +87,12 @@ static void *janitor_main(void *arg)
 		for (size_t i = 0; i < ELEMENTSOF(j->trash); i++)
 			sweep(j->trash[i]);
 		/* A container's life leaves the heap fragmented (requests, specs, JSON): what is
-		 * free goes back to the kernel here, off the path of any request. */
+		 * free goes back to the kernel here, off the path of any request, with the page
+		 * caches of the two database connections (each invalidates the other's on every
+		 * write, so they seldom save a read; the file's pages stay in the kernel's cache).
+		 */
+		(void)sqlite3_db_release_memory(j->e->db);
+		image_store_release_memory(j->e->images);
 		malloc_trim(0);
 		pthread_mutex_lock(&j->lock);
 		j->done = want;
@@ -101,6 +107,7 @@ int janitor_start(struct engine *e, struct error **err)
 	struct janitor *j = xnew0(struct janitor, 1);
 	int r;
 
+	j->e = e;
 	pthread_mutex_init(&j->lock, NULL);
 	pthread_cond_init(&j->cond, NULL);
 	j->trash[0] = xasprintf("%s/trash", e->cfg->data_root);

@@ -47,6 +47,9 @@ static inline void image_store_closep(struct image_store **s)
 {
 	image_store_close(*s);
 }
+/* Give back the memory of the store's database page cache (it refills from the file on the
+ * next query); thread-safe. berthd's janitor calls it once a removal is done. */
+void image_store_release_memory(struct image_store *s);
 
 /* Limit on the uncompressed bytes of one layer (decompression bombs; default 64 GiB). */
 void image_store_set_layer_limit(struct image_store *s, uint64_t max_bytes);

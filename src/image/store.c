@@ -302,6 +302,12 @@ fail:
 	return r;
 }
 
+void image_store_release_memory(struct image_store *s)
+{
+	if (s && s->db)
+		(void)sqlite3_db_release_memory(s->db);
+}
+
 struct image_store *image_store_close(struct image_store *s)
 {
 	if (!s)

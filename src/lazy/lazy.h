@@ -19,13 +19,23 @@
 #ifndef BERTH_LAZY_H
 #define BERTH_LAZY_H
 
-/* The address of name in the library soname, loading it on first use; aborts with a
- * message when the library or the symbol is missing (they are package dependencies). */
-void *lazy_sym(const char *soname, const char *name);
+/* The address of name in the library soname, loading it on first use, stored in *slot (a
+ * stub's cache, cleared when the library is closed); aborts with a message when the library
+ * or the symbol is missing (they are package dependencies). */
+void *lazy_sym(const char *soname, const char *name, void **slot);
 
 /*
- * Once image or registry work is over: unmap the pages of code and read-only data of the
- * libraries loaded since start-up (never a page written since it was mapped), so that an
+ * A request begins and ends (berthd's router, around every handler). Objects of these
+ * libraries (an archive, a curl handle) live only within a request, so with none in flight
+ * the libraries that can be closed are closed (lazy_trim).
+ */
+void lazy_enter(void);
+void lazy_leave(void);
+
+/*
+ * Once image or registry work is over: close libarchive and zlib (at once, or when the last
+ * request in flight ends), and unmap the pages of code and read-only data of the libraries
+ * loaded since start-up that stay (never a page written since it was mapped), so that an
  * idle daemon's resident set is its own again. The pages stay in the page cache; the next
  * use faults them back in (minor faults). Then the free memory of the heap goes back too
  * (malloc_trim). berthd's API calls it after image and registry requests; a no-op before
@@ -39,8 +49,7 @@ void lazy_trim(void);
 	static __typeof__(name) *real_;                                                            \
 	__typeof__(name) *fn = __atomic_load_n(&real_, __ATOMIC_ACQUIRE);                          \
 	if (!fn) {                                                                                 \
-		fn = (__typeof__(name) *)lazy_sym(soname, #name);                                  \
-		__atomic_store_n(&real_, fn, __ATOMIC_RELEASE);                                    \
+		fn = (__typeof__(name) *)lazy_sym(soname, #name, (void **)&real_);                 \
 	}
 
 /* A stub returning the real function's value, and one for a void function. */
