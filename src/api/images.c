@@ -55,7 +55,15 @@ int api_images_tag(struct api_req *r)
 	k = image_tag(engine_images(r->e), NAME, dst, &err);
 	if (k < 0)
 		return api_error(r, k, err);
-	engine_image_event(r->e, "tag", NAME, dst);
+	{
+		/* dockerd: the image's id as the actor, the new tag in its familiar form */
+		_cleanup_(image_info_freep) struct image_info *img = NULL;
+		_cleanup_free_ char *norm = NULL, *fam = NULL;
+		if (ref_normalize(dst, &norm, NULL) >= 0)
+			fam = ref_familiar(norm);
+		if (image_lookup(engine_images(r->e), dst, &img, NULL) >= 0)
+			engine_image_event(r->e, "tag", img->id, fam ? fam : dst);
+	}
 	return api_no_content(r, 201);
 }
 
@@ -63,6 +71,8 @@ int api_images_delete(struct api_req *r)
 {
 	json_object *out = NULL;
 	_cleanup_error_ struct error *err = NULL;
+	_cleanup_(image_info_freep) struct image_info *img = NULL;
+	const char *id = image_lookup(engine_images(r->e), NAME, &img, NULL) >= 0 ? img->id : NULL;
 	int k = image_remove(engine_images(r->e), NAME, api_query_bool(r, "force", false),
 			     api_query_bool(r, "noprune", false), engine_image_in_use, r->e, &out,
 			     &err);
@@ -70,10 +80,13 @@ int api_images_delete(struct api_req *r)
 		return api_error(r, k, err);
 	for (size_t i = 0; i < json_object_array_length(out); i++) {
 		json_object *it = json_object_array_get_idx(out, i), *v;
+		/* dockerd names both by the image's id */
 		if (json_object_object_get_ex(it, "Untagged", &v))
-			engine_image_event(r->e, "untag", json_object_get_string(v), NULL);
+			engine_image_event(r->e, "untag", id ? id : json_object_get_string(v),
+					   id ? id : json_object_get_string(v));
 		if (json_object_object_get_ex(it, "Deleted", &v))
-			engine_image_event(r->e, "delete", json_object_get_string(v), NULL);
+			engine_image_event(r->e, "delete", json_object_get_string(v),
+					   json_object_get_string(v));
 	}
 	return api_json(r, 200, out);
 }

@@ -178,6 +178,11 @@ int rm_rf(const char *path);
 uint64_t now_usec(int clock);
 /* RFC 3339 with nanoseconds, UTC: 2024-01-02T03:04:05.123456789Z */
 char *format_rfc3339(const struct timespec *ts);
+/* A time as Docker's filters take it (moby's timetypes.GetTimestamp), in ns since the epoch:
+ * unix seconds with up to nine decimals ("1700000000.5"), a date or RFC 3339 time
+ * ("2024-01-02", "2024-01-02T15:04:05Z", "…+02:00"; local time without a zone), or a Go
+ * duration before now ("10m", "1h30m", "1.5h"). -EINVAL when it is none of these. */
+int parse_timestamp(const char *v, int64_t *ret_ns);
 
 /* ---- logging ---------------------------------------------------------- */
 

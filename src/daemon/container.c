@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Containers as objects: create, inspect, list, rename, remove, prune. */
+#include <limits.h>
 #include <fcntl.h>
 #include <fnmatch.h>
 #include <inttypes.h>
+#include <regex.h>
 #include <sys/mount.h>
 #include <sys/random.h>
 #include <sys/stat.h>
@@ -764,6 +766,12 @@ int container_config_check(json_object *body, json_object *image_config, json_ob
 			json_object_object_add(cfg, "Cmd", icmd ? json_object_get(icmd) : NULL);
 		}
 	}
+	/* --entrypoint '' sends [""]: no entrypoint, not the image's (and not its Cmd either,
+	 * as dockerd merges) */
+	ep = get(cfg, "Entrypoint");
+	if (ep && json_object_is_type(ep, json_type_array) && json_object_array_length(ep) == 1 &&
+	    isempty(json_object_get_string(json_object_array_get_idx(ep, 0))))
+		json_object_object_add(cfg, "Entrypoint", NULL);
 	if (!strarray_nonempty(get(cfg, "Entrypoint")) && !strarray_nonempty(get(cfg, "Cmd"))) {
 		r = bad(err, "no command specified");
 		goto fail;
@@ -781,6 +789,39 @@ int container_config_check(json_object *body, json_object *image_config, json_ob
 		json_add_str(cfg, "User", get_s(iconf, "User") ? get_s(iconf, "User") : "");
 	if (isempty(get_s(cfg, "StopSignal")) && get_s(iconf, "StopSignal"))
 		json_add_str(cfg, "StopSignal", get_s(iconf, "StopSignal"));
+	/* what dockerd refuses at create rather than at start */
+	if (!isempty(get_s(cfg, "WorkingDir")) && get_s(cfg, "WorkingDir")[0] != '/') {
+		r = bad(err,
+			"the working directory '%s' is invalid, it needs to be an absolute path",
+			get_s(cfg, "WorkingDir"));
+		goto fail;
+	}
+	if (!isempty(get_s(cfg, "StopSignal")) && signal_parse(get_s(cfg, "StopSignal")) < 0) {
+		r = bad(err, "Invalid signal: %s", get_s(cfg, "StopSignal"));
+		goto fail;
+	}
+	{
+		static const char *const json_file_opts[] = {
+		    "max-size", "max-file",  "compress", "labels", "labels-regex",
+		    "env",	"env-regex", "tag",	 "mode",   "max-buffer-size"};
+		json_object *lc = get(hc, "LogConfig"), *opts = lc ? get(lc, "Config") : NULL;
+		const char *type = lc ? get_s(lc, "Type") : NULL;
+		if (opts && json_object_is_type(opts, json_type_object) &&
+		    (isempty(type) || streq(type, "json-file"))) {
+			json_object_object_foreach(opts, k, v)
+			{
+				bool known = false;
+				(void)v;
+				for (size_t i = 0; i < ELEMENTSOF(json_file_opts) && !known; i++)
+					known = streq(k, json_file_opts[i]);
+				if (!known) {
+					r = bad(err,
+						"unknown log opt '%s' for json-file log driver", k);
+					goto fail;
+				}
+			}
+		}
+	}
 	if (!get(cfg, "Tty"))
 		json_add_bool(cfg, "Tty", false);
 	{
@@ -835,6 +876,16 @@ int engine_container_create(struct engine *e, const char *name, json_object *bod
 	json_add_str(cfg, "Image", image);
 
 	id = random_id();
+	/* dockerd: host networking shares the host's name; a container's own is its short id */
+	if (isempty(get_s(cfg, "Hostname")) && streq_ptr(get_s(hc, "NetworkMode"), "host")) {
+		char h[HOST_NAME_MAX + 1] = "";
+		if (gethostname(h, sizeof(h)) == 0 && *h)
+			json_add_str(cfg, "Hostname", h);
+	}
+	/* dockerd: a memory limit without a swap limit gets twice as much memory+swap, and the
+	 * container's HostConfig says so (docker update checks against it) */
+	if (get_i(hc, "Memory", 0) > 0 && get_i(hc, "MemorySwap", 0) == 0)
+		json_add_int(hc, "MemorySwap", 2 * get_i(hc, "Memory", 0));
 	if (isempty(get_s(cfg, "Hostname"))) {
 		char h[13];
 		snprintf(h, sizeof(h), "%.12s", id);
@@ -1084,10 +1135,97 @@ static bool match_label(json_object *labels, const char *want)
 	return !eq || streq(json_object_get_string(v), eq + 1);
 }
 
+/* "80", "80/udp", "8000-8010", "8000-8010/tcp" against a "port/proto" key. */
+static bool port_filter_matches(const char *want, const char *key)
+{
+	unsigned lo, hi, port;
+	char proto[8] = "tcp", kproto[8] = "";
+	int n;
+
+	if (sscanf(key, "%u/%7s", &port, kproto) != 2)
+		return false;
+	n = sscanf(want, "%u-%u/%7s", &lo, &hi, proto);
+	if (n < 2) {
+		strcpy(proto, "tcp");
+		n = sscanf(want, "%u/%7s", &lo, proto);
+		if (n < 1)
+			return false;
+		hi = lo;
+	}
+	return port >= lo && port <= hi && streq(proto, kproto);
+}
+
+static bool ports_match(char **wants, json_object *keys_a, json_object *keys_b)
+{
+	for (char **p = wants; *p; p++) {
+		bool ok = false;
+		json_object *sets[] = {keys_a, keys_b};
+		for (size_t i = 0; i < ELEMENTSOF(sets) && !ok; i++) {
+			if (!sets[i] || !json_object_is_type(sets[i], json_type_object))
+				continue;
+			json_object_object_foreach(sets[i], k, v)
+			{
+				(void)v;
+				ok = ok || port_filter_matches(*p, k);
+			}
+		}
+		if (!ok)
+			return false;
+	}
+	return true;
+}
+
+/* Docker's name filter: a regular expression (Go's RE2; POSIX extended covers what people
+ * write), tried on the name with and without its slash. */
+static bool name_matches(const char *pattern, const char *name)
+{
+	regex_t re;
+	bool ok;
+	if (streq(pattern, name) || streq(pattern, name + 1))
+		return true;
+	if (regcomp(&re, pattern, REG_EXTENDED | REG_NOSUB) != 0)
+		return false;
+	ok = regexec(&re, name, 0, NULL, 0) == 0 || regexec(&re, name + 1, 0, NULL, 0) == 0;
+	regfree(&re);
+	return ok;
+}
+
+/* The values dockerd refuses before it lists anything. */
+static int check_list_filters(json_object *filters, struct error **err)
+{
+	static const char *const allowed[] = {
+	    "id",      "name",	 "label",  "status",  "exited", "ancestor", "before",	 "since",
+	    "network", "volume", "health", "is-task", "expose", "publish",  "isolation", NULL};
+	static const char *const states[] = {"created", "restarting", "running", "removing",
+					     "paused",	"exited",     "dead"};
+	_cleanup_strv_free_ char **status = filter_values(filters, "status");
+	_cleanup_strv_free_ char **exited = filter_values(filters, "exited");
+	_cleanup_strv_free_ char **task = filter_values(filters, "is-task");
+	int r = json_filters_check(filters, allowed, err);
+
+	if (r < 0)
+		return r;
+	for (char **p = status; p && *p; p++) {
+		bool ok = false;
+		for (size_t i = 0; i < ELEMENTSOF(states) && !ok; i++)
+			ok = streq(*p, states[i]);
+		if (!ok)
+			return error_setx(err, -EINVAL, "invalid filter 'status=%s'", *p);
+	}
+	for (char **p = exited; p && *p; p++) {
+		int v;
+		if (safe_atoi(*p, &v) < 0)
+			return error_setx(err, -EINVAL,
+					  "strconv.Atoi: parsing \"%s\": invalid syntax", *p);
+	}
+	for (char **p = task; p && *p; p++)
+		if (!streq(*p, "true") && !streq(*p, "false"))
+			return error_setx(err, -EINVAL, "Invalid filter 'is-task=%s'", *p);
+	return 0;
+}
+
 static bool container_matches(struct engine *e, struct container *c, json_object *filters)
 {
-	static const char *const known[] = {"id",     "name",	  "label",  "status",
-					    "exited", "ancestor", "before", "since"};
 	_cleanup_strv_free_ char **ids = filter_values(filters, "id");
 	_cleanup_strv_free_ char **names = filter_values(filters, "name");
 	_cleanup_strv_free_ char **labels = filter_values(filters, "label");
@@ -1095,7 +1233,20 @@ static bool container_matches(struct engine *e, struct container *c, json_object
 	_cleanup_strv_free_ char **exited = filter_values(filters, "exited");
 	_cleanup_strv_free_ char **anc = filter_values(filters, "ancestor");
 	_cleanup_strv_free_ char **nets = filter_values(filters, "network");
-	(void)known;
+	_cleanup_strv_free_ char **publish = filter_values(filters, "publish");
+	_cleanup_strv_free_ char **expose = filter_values(filters, "expose");
+	_cleanup_strv_free_ char **task = filter_values(filters, "is-task");
+	_cleanup_strv_free_ char **isolation = filter_values(filters, "isolation");
+	/* berth runs no swarm tasks */
+	if (task && strv_contains(task, "true"))
+		return false;
+	if (isolation && !strv_contains(isolation, "default"))
+		return false;
+	if (publish && !ports_match(publish, get(c->host_config, "PortBindings"), NULL))
+		return false;
+	if (expose && !ports_match(expose, get(c->config, "ExposedPorts"),
+				   get(c->host_config, "PortBindings")))
+		return false;
 	if (nets) {
 		bool ok = false;
 		for (char **p = nets; *p; p++)
@@ -1112,12 +1263,8 @@ static bool container_matches(struct engine *e, struct container *c, json_object
 	}
 	if (names) {
 		bool ok = false;
-		for (char **p = names; *p; p++) {
-			/* Docker matches names by regular expression; a substring covers the
-			 * common use. */
-			const char *want = (*p)[0] == '/' ? *p + 1 : *p;
-			ok |= strstr(c->name + 1, want) != NULL;
-		}
+		for (char **p = names; *p && !ok; p++)
+			ok = name_matches(*p, c->name);
 		if (!ok)
 			return false;
 	}
@@ -1206,19 +1353,9 @@ int engine_container_list(struct engine *e, bool all, int limit, bool size, json
 	_cleanup_strv_free_ char **bef = filter_values(filters, "before");
 	_cleanup_strv_free_ char **sin = filter_values(filters, "since");
 
-	if (filters && json_object_is_type(filters, json_type_object)) {
-		json_object_object_foreach(filters, k, val)
-		{
-			(void)val;
-			if (!streq(k, "id") && !streq(k, "name") && !streq(k, "label") &&
-			    !streq(k, "status") && !streq(k, "exited") && !streq(k, "ancestor") &&
-			    !streq(k, "before") && !streq(k, "since") && !streq(k, "network") &&
-			    !streq(k, "volume") && !streq(k, "health") && !streq(k, "is-task") &&
-			    !streq(k, "expose") && !streq(k, "publish")) {
-				json_object_put(a);
-				return error_setx(err, -EINVAL, "invalid filter '%s'", k);
-			}
-		}
+	if (check_list_filters(filters, err) < 0) {
+		json_object_put(a);
+		return -EINVAL;
 	}
 	pthread_mutex_lock(&e->lock);
 	if (bef && bef[0]) {
@@ -1349,6 +1486,7 @@ static void container_destroy_locked(struct engine *e, struct container *c)
 		json_object *attrs = json_object_new_object();
 		json_add_str(attrs, "name", c->name + 1);
 		json_add_str(attrs, "image", c->image);
+		event_add_labels(attrs, c); /* no longer listed: event_emit_locked can't find it */
 		event_emit_locked(e, "container", "destroy", c->id, attrs);
 	}
 	c->removed = true;
@@ -1431,19 +1569,21 @@ int engine_container_remove(struct engine *e, const char *ref, bool force, bool 
 int engine_container_prune(struct engine *e, json_object *filters, json_object **ret,
 			   struct error **err)
 {
-	json_object *deleted = json_object_new_array();
+	static const char *const allowed[] = {"until", "label", "label!", NULL};
+	json_object *deleted;
 	_cleanup_strv_free_ char **labels = filter_values(filters, "label");
+	_cleanup_strv_free_ char **nolabels = filter_values(filters, "label!");
 	_cleanup_strv_free_ char **until = filter_values(filters, "until");
 	int64_t until_ns = 0;
+	int r;
 
-	if (until && until[0]) {
-		int64_t v;
-		if (safe_atoi64(until[0], &v) < 0) {
-			json_object_put(deleted);
-			return bad(err, "invalid filter 'until=%s'", until[0]);
-		}
-		until_ns = v * 1000000000LL;
-	}
+	/* an unknown key must not widen what is deleted */
+	r = json_filters_check(filters, allowed, err);
+	if (r < 0)
+		return r;
+	if (until && until[0] && parse_timestamp(until[0], &until_ns) < 0)
+		return bad(err, "failed to parse value as time or duration: \"%s\"", until[0]);
+	deleted = json_object_new_array();
 	pthread_mutex_lock(&e->lock);
 	for (struct container *c = e->containers, *next; c; c = next) {
 		bool ok = true;
@@ -1454,6 +1594,9 @@ int engine_container_prune(struct engine *e, json_object *filters, json_object *
 			continue;
 		for (char **p = labels; p && *p; p++)
 			ok &= match_label(get(c->config, "Labels"), *p);
+		/* label!=k or k=v: any match keeps the container */
+		for (char **p = nolabels; p && *p; p++)
+			ok &= !match_label(get(c->config, "Labels"), *p);
 		if (until_ns && c->created_ns >= until_ns)
 			ok = false;
 		if (!ok)

@@ -4,12 +4,32 @@
 
 #include "internal.h"
 
+void event_add_labels(json_object *attrs, const struct container *c)
+{
+	json_object *labels = c && c->config ? json_object_object_get(c->config, "Labels") : NULL;
+	if (!attrs || !labels || !json_object_is_type(labels, json_type_object))
+		return;
+	json_object_object_foreach(labels, k, v)
+	{
+		if (!json_object_object_get_ex(attrs, k, NULL))
+			json_object_object_add(attrs, k, json_object_get(v));
+	}
+}
+
 void event_emit_locked(struct engine *e, const char *type, const char *action, const char *id,
 		       json_object *attributes)
 {
 	json_object *ev = json_object_new_object(), *actor = json_object_new_object();
 	int64_t t = now_ns();
 	size_t slot = e->event_seq % EVENT_RING;
+
+	/* As dockerd: a container's events carry its labels (compose filters on them). */
+	if (streq(type, "container") && attributes && id)
+		for (struct container *c = e->containers; c; c = c->next)
+			if (streq(c->id, id)) {
+				event_add_labels(attributes, c);
+				break;
+			}
 
 	json_add_str(ev, "Type", type);
 	json_add_str(ev, "Action", action);

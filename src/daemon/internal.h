@@ -203,6 +203,10 @@ int spec_exec_process(struct engine *e, struct container *c, json_object *body, 
 		      struct error **err);
 
 /* Events (events.c). With the lock held. */
+/* A signal by name (KILL, SIGKILL, sigkill) or number (1-64); -1 when it is neither. */
+int signal_parse(const char *s);
+/* Copy c's labels into an event's attributes (keys already there win). */
+void event_add_labels(json_object *attrs, const struct container *c);
 void event_emit_locked(struct engine *e, const char *type, const char *action, const char *id,
 		       json_object *attributes /* taken */);
 

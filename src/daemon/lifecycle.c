@@ -495,7 +495,7 @@ int engine_container_start(struct engine *e, const char *ref, struct error **err
 
 /* ---- kill, stop, restart --------------------------------------------------------- */
 
-static int parse_signal(const char *s)
+int signal_parse(const char *s)
 {
 	static const struct {
 		const char *n;
@@ -549,7 +549,7 @@ static int kill_locked(struct engine *e, struct container *c, int sig, struct er
 int engine_container_kill(struct engine *e, const char *ref, const char *signal, struct error **err)
 {
 	struct container *c;
-	int sig = isempty(signal) ? SIGKILL : parse_signal(signal), r;
+	int sig = isempty(signal) ? SIGKILL : signal_parse(signal), r;
 	if (sig < 0)
 		return error_setx(err, -EINVAL, "Invalid signal: %s", signal);
 	pthread_mutex_lock(&e->lock);
@@ -631,7 +631,7 @@ int engine_container_stop(struct engine *e, const char *ref, int timeout, const 
 	}
 	{
 		const char *ss = !isempty(signal) ? signal : get_s(c->config, "StopSignal");
-		sig = ss ? parse_signal(ss) : SIGTERM;
+		sig = ss ? signal_parse(ss) : SIGTERM;
 		if (sig < 0)
 			sig = SIGTERM;
 	}
@@ -814,78 +814,147 @@ int engine_container_unpause(struct engine *e, const char *ref, struct error **e
 	return r;
 }
 
+static int64_t hc_i64(json_object *hc, const char *k)
+{
+	json_object *v = get(hc, k);
+	return v ? json_object_get_int64(v) : 0;
+}
+
+/*
+ * docker update sends every field, most of them 0: as dockerd (UpdateContainer), a 0 or an
+ * empty string leaves the container's value alone, PidsLimit changes when it is sent (not
+ * null), and RestartPolicy when it has a name. The merged values go to the cgroups of a
+ * running container and, at the next start, into its spec.
+ */
 int engine_container_update(struct engine *e, const char *ref, json_object *body, json_object **ret,
 			    struct error **err)
 {
-	static const char *const keys[] = {"Memory",	"MemorySwap",	 "MemoryReservation",
-					   "NanoCpus",	"CpuShares",	 "CpuQuota",
-					   "CpuPeriod", "CpusetCpus",	 "CpusetMems",
-					   "PidsLimit", "RestartPolicy", "BlkioWeight"};
+	static const char *const nonzero_keys[] = {
+	    "BlkioWeight", "CpuShares",		"NanoCpus",   "CpuPeriod",
+	    "CpuQuota",	   "CpusetCpus",	"CpusetMems", "Memory",
+	    "MemorySwap",  "MemoryReservation", "PidsLimit",  "RestartPolicy"};
 	struct container *c;
 	struct oci_resources res = {0};
 	_cleanup_error_ struct error *e2 = NULL;
-	json_object *v;
+	json_object *v, *hc;
+	const char *rpn = NULL;
 	int r = 0;
 
 	if (!body || !json_object_is_type(body, json_type_object))
 		return error_setx(err, -EINVAL, "invalid update body");
-	if ((v = get(body, "Memory")) && json_object_get_int64(v) != 0 &&
-	    json_object_get_int64(v) < 6 * 1024 * 1024)
+	if (hc_i64(body, "Memory") != 0 && hc_i64(body, "Memory") < 6 * 1024 * 1024)
 		return error_setx(err, -EINVAL, "Minimum memory limit allowed is 6MB");
 	if ((v = get(body, "PidsLimit")) && json_object_get_int64(v) < -1)
 		return error_setx(err, -EINVAL, "invalid PidsLimit");
-	if ((v = get(body, "CpuShares")) && json_object_get_int64(v) < 0)
+	if (hc_i64(body, "CpuShares") < 0)
 		return error_setx(err, -EINVAL, "invalid CPU shares: must not be negative");
+	if ((v = get(body, "RestartPolicy")))
+		rpn = get_s(v, "Name");
+	if (rpn && !streq(rpn, "") && !streq(rpn, "no") && !streq(rpn, "always") &&
+	    !streq(rpn, "on-failure") && !streq(rpn, "unless-stopped"))
+		return error_setx(err, -EINVAL,
+				  "invalid restart policy: unknown policy '%s'; use one of 'no', "
+				  "'always', 'on-failure', or 'unless-stopped'",
+				  rpn);
 	pthread_mutex_lock(&e->lock);
 	c = container_find(e, ref);
 	if (!c) {
 		pthread_mutex_unlock(&e->lock);
 		return error_setx(err, -ENOENT, "No such container: %s", ref);
 	}
-	if ((v = get(body, "Memory")) && json_object_get_int64(v) > 0) {
-		res.memory.present = true;
-		res.memory.limit = (struct opt_i64){true, json_object_get_int64(v)};
-		json_object *sw = get(body, "MemorySwap");
-		int64_t swv = sw ? json_object_get_int64(sw) : 0;
-		res.memory.swap = (struct opt_i64){true, swv ? swv : 2 * json_object_get_int64(v)};
+	hc = c->host_config;
+	/* dockerd's conflicts: NanoCpus and CpuPeriod/CpuQuota both set the CFS quota */
+	if (hc_i64(body, "NanoCpus") > 0 && hc_i64(hc, "CpuPeriod") > 0)
+		r = error_setx(err, -EINVAL,
+			       "Conflicting options: Nano CPUs cannot be updated as CPU Period has "
+			       "already been set");
+	else if (hc_i64(body, "NanoCpus") > 0 && hc_i64(hc, "CpuQuota") > 0)
+		r = error_setx(err, -EINVAL,
+			       "Conflicting options: Nano CPUs cannot be updated as CPU Quota has "
+			       "already been set");
+	else if (hc_i64(body, "CpuPeriod") > 0 && hc_i64(hc, "NanoCpus") > 0)
+		r = error_setx(err, -EINVAL,
+			       "Conflicting options: CPU Period cannot be updated as NanoCPUs has "
+			       "already been set");
+	else if (hc_i64(body, "CpuQuota") > 0 && hc_i64(hc, "NanoCpus") > 0)
+		r = error_setx(err, -EINVAL,
+			       "Conflicting options: CPU Quota cannot be updated as NanoCPUs has "
+			       "already been set");
+	/* A swap limit already set must stay above the memory limit (an unlimited one, 0 or
+	 * -1, always does). */
+	else if (hc_i64(body, "Memory") > 0 && hc_i64(body, "MemorySwap") == 0 &&
+		 hc_i64(hc, "MemorySwap") > 0 && hc_i64(body, "Memory") > hc_i64(hc, "MemorySwap"))
+		r = error_setx(err, -EINVAL,
+			       "Memory limit should be smaller than already set memoryswap limit, "
+			       "update the memoryswap at the same time");
+	else if (rpn && !streq(rpn, "") && !streq(rpn, "no") && get(hc, "AutoRemove") &&
+		 json_object_get_boolean(get(hc, "AutoRemove")))
+		r = error_setx(
+		    err, -EINVAL,
+		    "Restart policy cannot be updated because AutoRemove is enabled for the "
+		    "container");
+	if (r < 0) {
+		pthread_mutex_unlock(&e->lock);
+		return r;
 	}
-	if ((v = get(body, "MemoryReservation")) && json_object_get_int64(v) > 0) {
+	if (hc_i64(body, "Memory") > 0) {
 		res.memory.present = true;
-		res.memory.reservation = (struct opt_i64){true, json_object_get_int64(v)};
+		res.memory.limit = (struct opt_i64){true, hc_i64(body, "Memory")};
 	}
-	if ((v = get(body, "CpuShares")) && json_object_get_int64(v) > 0) {
+	if (hc_i64(body, "MemorySwap") != 0) {
+		res.memory.present = true;
+		res.memory.swap = (struct opt_i64){true, hc_i64(body, "MemorySwap")};
+	}
+	if (hc_i64(body, "MemoryReservation") > 0) {
+		res.memory.present = true;
+		res.memory.reservation = (struct opt_i64){true, hc_i64(body, "MemoryReservation")};
+	}
+	if (hc_i64(body, "CpuShares") > 0) {
 		res.cpu.present = true;
-		res.cpu.shares = (struct opt_u64){true, (uint64_t)json_object_get_int64(v)};
+		res.cpu.shares = (struct opt_u64){true, (uint64_t)hc_i64(body, "CpuShares")};
 	}
-	if ((v = get(body, "NanoCpus")) && json_object_get_int64(v) > 0) {
+	if (hc_i64(body, "NanoCpus") > 0) {
 		res.cpu.present = true;
 		res.cpu.period = (struct opt_u64){true, 100000};
 		res.cpu.quota =
-		    (struct opt_i64){true, json_object_get_int64(v) * 100000 / 1000000000};
+		    (struct opt_i64){true, hc_i64(body, "NanoCpus") * 100000 / 1000000000};
 	}
-	if ((v = get(body, "CpuQuota")) && json_object_get_int64(v) != 0) {
+	if (hc_i64(body, "CpuQuota") != 0) {
 		res.cpu.present = true;
-		res.cpu.quota = (struct opt_i64){true, json_object_get_int64(v)};
+		res.cpu.quota = (struct opt_i64){true, hc_i64(body, "CpuQuota")};
 	}
-	if ((v = get(body, "CpuPeriod")) && json_object_get_int64(v) > 0) {
+	if (hc_i64(body, "CpuPeriod") > 0) {
 		res.cpu.present = true;
-		res.cpu.period = (struct opt_u64){true, (uint64_t)json_object_get_int64(v)};
+		res.cpu.period = (struct opt_u64){true, (uint64_t)hc_i64(body, "CpuPeriod")};
 	}
 	if ((v = get(body, "CpusetCpus")) && !isempty(json_object_get_string(v))) {
 		res.cpu.present = true;
 		res.cpu.cpus = (char *)json_object_get_string(v);
+	}
+	if ((v = get(body, "CpusetMems")) && !isempty(json_object_get_string(v))) {
+		res.cpu.present = true;
+		res.cpu.mems = (char *)json_object_get_string(v);
 	}
 	if ((v = get(body, "PidsLimit"))) {
 		res.pids.present = true;
 		res.pids.limit = (struct opt_i64){true, json_object_get_int64(v)};
 	}
 	if ((c->status == C_RUNNING || c->status == C_PAUSED) &&
+	    (res.memory.present || res.cpu.present || res.pids.present) &&
 	    runtime_update(&e->rt, c->id, &res, &e2) < 0) {
 		r = error_setx(err, -EINVAL, "Cannot update container %s: %s", c->id, e2->msg);
 	} else {
-		for (size_t i = 0; i < ELEMENTSOF(keys); i++)
-			if ((v = get(body, keys[i])))
-				json_object_object_add(c->host_config, keys[i], json_object_get(v));
+		for (size_t i = 0; i < ELEMENTSOF(nonzero_keys); i++) {
+			const char *k = nonzero_keys[i];
+			if (!(v = get(body, k)))
+				continue;
+			if (streq(k, "RestartPolicy") ? !rpn || isempty(rpn)
+			    : json_object_is_type(v, json_type_string)
+				? isempty(json_object_get_string(v))
+				: !streq(k, "PidsLimit") && json_object_get_int64(v) == 0)
+				continue;
+			json_object_object_add(hc, k, json_object_get(v));
+		}
 		store_save(e, c);
 		json_object *attrs = json_object_new_object();
 		json_add_str(attrs, "name", c->name + 1);

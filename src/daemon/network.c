@@ -1801,22 +1801,6 @@ static bool label_match(json_object *labels, char **want)
 	return true;
 }
 
-static int check_filters(json_object *filters, const char *const *allowed, struct error **err)
-{
-	if (!filters)
-		return 0;
-	json_object_object_foreach(filters, k, v)
-	{
-		(void)v;
-		bool ok = false;
-		for (const char *const *a = allowed; *a; a++)
-			ok |= streq(*a, k);
-		if (!ok)
-			return error_setx(err, -EINVAL, "invalid filter '%s'", k);
-	}
-	return 0;
-}
-
 static bool network_matches(struct engine *e, struct network *n, json_object *filters)
 {
 	_cleanup_strv_free_ char **names = filter_values(filters, "name");
@@ -1871,7 +1855,7 @@ int engine_network_list(struct engine *e, json_object *filters, json_object **re
 {
 	static const char *const allowed[] = {"name", "id",    "driver",   "label",
 					      "type", "scope", "dangling", NULL};
-	int r = check_filters(filters, allowed, err);
+	int r = json_filters_check(filters, allowed, err);
 	json_object *out;
 	if (r < 0)
 		return r;
@@ -2180,22 +2164,17 @@ int engine_network_prune(struct engine *e, json_object *filters, json_object **r
 	_cleanup_strv_free_ char **labels = filter_values(filters, "label");
 	_cleanup_strv_free_ char **nolabels = filter_values(filters, "label!");
 	int64_t until_ns = 0;
-	int r = check_filters(filters, allowed, err);
+	int r = json_filters_check(filters, allowed, err);
 	if (r < 0) {
 		json_object_put(out);
 		json_object_put(gone);
 		return r;
 	}
-	if (until && until[0]) {
-		char *end;
-		double v = strtod(until[0], &end);
-		if (end != until[0] && !*end)
-			until_ns = (int64_t)(v * 1e9);
-		else {
-			json_object_put(out);
-			json_object_put(gone);
-			return error_setx(err, -EINVAL, "invalid until filter '%s'", until[0]);
-		}
+	if (until && until[0] && parse_timestamp(until[0], &until_ns) < 0) {
+		json_object_put(out);
+		json_object_put(gone);
+		return error_setx(err, -EINVAL, "failed to parse value as time or duration: \"%s\"",
+				  until[0]);
 	}
 	pthread_mutex_lock(&e->lock);
 	for (struct network *n = e->networks, *next; n; n = next) {

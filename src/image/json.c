@@ -32,24 +32,6 @@ static char **filter_values(json_object *filters, const char *name)
 	return l;
 }
 
-static int check_filters(json_object *filters, const char *const *allowed, struct error **err)
-{
-	if (!filters)
-		return 0;
-	if (!json_object_is_type(filters, json_type_object))
-		return error_setx(err, -EINVAL, "invalid filter");
-	json_object_object_foreach(filters, k, v)
-	{
-		bool ok = false;
-		(void)v;
-		for (const char *const *a = allowed; *a; a++)
-			ok = ok || streq(*a, k);
-		if (!ok)
-			return error_setx(err, -EINVAL, "invalid filter '%s'", k);
-	}
-	return 0;
-}
-
 static int parse_bool_filter(char **vals, const char *name, int *ret, struct error **err)
 {
 	*ret = -1;
@@ -195,7 +177,7 @@ int image_list_json(struct image_store *s, json_object *filters, bool all, json_
 	size_t n = 0;
 	int want_dangling, r;
 
-	r = check_filters(filters, allowed, err);
+	r = json_filters_check(filters, allowed, err);
 	if (r < 0)
 		return r;
 	r = parse_bool_filter(dangling, "dangling", &want_dangling, err);
@@ -390,44 +372,6 @@ int image_history_json(struct image_store *s, const char *ref, json_object **ret
 	return 0;
 }
 
-/* until=: unix seconds, RFC 3339, or a Go duration (10m, 1h30m) before now. */
-static int parse_until(const char *v, int64_t *ret)
-{
-	int64_t t = 0, num = 0;
-	const char *p = v;
-	_cleanup_free_ char *tmp = NULL;
-	json_object *tj;
-
-	if (safe_atoi64(v, &t) >= 0) {
-		*ret = t;
-		return 0;
-	}
-	if (strchr(v, '-') && strchr(v, 'T')) {
-		tmp = xasprintf("{\"created\":\"%s\"}", v);
-		tj = json_tokener_parse(tmp);
-		*ret = tj ? config_created(tj) : 0;
-		if (tj)
-			json_object_put(tj);
-		return *ret ? 0 : -EINVAL;
-	}
-	t = 0;
-	while (*p) {
-		int64_t mul;
-		if (*p < '0' || *p > '9')
-			return -EINVAL;
-		num = 0;
-		while (*p >= '0' && *p <= '9')
-			num = num * 10 + (*p++ - '0');
-		mul = *p == 'h' ? 3600 : *p == 'm' ? 60 : *p == 's' ? 1 : 0;
-		if (!mul)
-			return -EINVAL;
-		p++;
-		t += num * mul;
-	}
-	*ret = (int64_t)(now_usec(CLOCK_REALTIME) / 1000000) - t;
-	return 0;
-}
-
 static int prune_layers_locked(struct image_store *s, json_object *items, int64_t *reclaimed,
 			       struct error **err)
 {
@@ -471,14 +415,20 @@ int image_prune(struct image_store *s, json_object *filters, image_in_use_cb in_
 	size_t n = 0;
 	int want_dangling, r;
 
-	r = check_filters(filters, allowed, err);
+	r = json_filters_check(filters, allowed, err);
 	if (r < 0)
 		return r;
 	r = parse_bool_filter(dangling, "dangling", &want_dangling, err);
 	if (r < 0)
 		return r;
-	if (until && until[0] && parse_until(until[0], &until_t) < 0)
-		return error_setx(err, -EINVAL, "invalid filter 'until=%s'", until[0]);
+	if (until && until[0]) {
+		int64_t ns;
+		if (parse_timestamp(until[0], &ns) < 0)
+			return error_setx(err, -EINVAL,
+					  "failed to parse value as time or duration: \"%s\"",
+					  until[0]);
+		until_t = ns / 1000000000LL;
+	}
 	store_lock(s);
 	r = load_all_locked(s, &l, &n, err);
 	if (r < 0)

@@ -337,3 +337,21 @@ json_object *json_strv_new(char *const *l)
 			json_object_array_add(a, json_object_new_string(*l));
 	return a;
 }
+
+int json_filters_check(json_object *filters, const char *const *allowed, struct error **err)
+{
+	if (!filters)
+		return 0;
+	if (!json_object_is_type(filters, json_type_object))
+		return error_setx(err, -EINVAL, "invalid filter");
+	json_object_object_foreach(filters, k, v)
+	{
+		bool ok = false;
+		(void)v;
+		for (const char *const *a = allowed; *a && !ok; a++)
+			ok = streq(*a, k);
+		if (!ok)
+			return error_setx(err, -EINVAL, "invalid filter '%s'", k);
+	}
+	return 0;
+}

@@ -93,5 +93,8 @@ void json_add_str(json_object *o, const char *k, const char *v);
 void json_add_int(json_object *o, const char *k, int64_t v);
 void json_add_bool(json_object *o, const char *k, bool v);
 json_object *json_strv_new(char *const *l);
+/* The keys of a filters object ({"key": [...]} or {"key": {"v": true}}) are all in the
+ * NULL-terminated allowed list; else Docker's "invalid filter 'key'" (-EINVAL). */
+int json_filters_check(json_object *filters, const char *const *allowed, struct error **err);
 
 #endif

@@ -1,0 +1,158 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The time values of Docker's filters and queries (moby's timetypes.GetTimestamp). */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "basic.h"
+
+/* "1h30m", "-1.5h", "300ms": Go's time.ParseDuration. */
+static int parse_duration(const char *s, int64_t *ret_ns)
+{
+	static const struct {
+		const char *unit;
+		double ns;
+	} units[] = {{"ns", 1},	  {"us", 1e3}, {"\xc2\xb5s", 1e3}, {"\xce\xbcs", 1e3},
+		     {"ms", 1e6}, {"s", 1e9},  {"m", 60e9},	   {"h", 3600e9}};
+	double total = 0;
+	int sign = 1;
+
+	if (*s == '-' || *s == '+')
+		sign = *s++ == '-' ? -1 : 1;
+	if (!*s)
+		return -EINVAL;
+	while (*s) {
+		char *end;
+		size_t best = 0;
+		double v;
+		int u = -1;
+		if (!((*s >= '0' && *s <= '9') || *s == '.'))
+			return -EINVAL;
+		v = strtod(s, &end);
+		if (end == s)
+			return -EINVAL;
+		s = end;
+		for (size_t i = 0; i < ELEMENTSOF(units); i++) {
+			size_t n = strlen(units[i].unit);
+			if (n > best && strncmp(s, units[i].unit, n) == 0) {
+				best = n;
+				u = (int)i;
+			}
+		}
+		if (u < 0)
+			return -EINVAL; /* Go wants a unit after every number but "0" */
+		total += v * units[u].ns;
+		s += best;
+	}
+	if (total > 9.2e18)
+		return -ERANGE;
+	*ret_ns = sign * (int64_t)total;
+	return 0;
+}
+
+static int digits(const char **p, int n, int *ret)
+{
+	int v = 0;
+	for (int i = 0; i < n; i++, (*p)++) {
+		if (**p < '0' || **p > '9')
+			return -EINVAL;
+		v = v * 10 + (**p - '0');
+	}
+	*ret = v;
+	return 0;
+}
+
+/* 2006-01-02, 2006-01-02T15, T15:04, T15:04:05[.999999999], each with Z, ±07:00 or nothing
+ * (local time). */
+static int parse_date(const char *p, int64_t *ret_ns)
+{
+	struct tm tm = {0};
+	int64_t nsec = 0, off = 0;
+	bool zone = false;
+	int v;
+
+	if (digits(&p, 4, &v) < 0 || *p++ != '-')
+		return -EINVAL;
+	tm.tm_year = v - 1900;
+	if (digits(&p, 2, &v) < 0 || *p++ != '-' || v < 1 || v > 12)
+		return -EINVAL;
+	tm.tm_mon = v - 1;
+	if (digits(&p, 2, &tm.tm_mday) < 0 || tm.tm_mday < 1 || tm.tm_mday > 31)
+		return -EINVAL;
+	if (*p == 'T') {
+		p++;
+		if (digits(&p, 2, &tm.tm_hour) < 0 || tm.tm_hour > 23)
+			return -EINVAL;
+		if (*p == ':') {
+			p++;
+			if (digits(&p, 2, &tm.tm_min) < 0 || tm.tm_min > 59)
+				return -EINVAL;
+			if (*p == ':') {
+				p++;
+				if (digits(&p, 2, &tm.tm_sec) < 0 || tm.tm_sec > 60)
+					return -EINVAL;
+				if (*p == '.') {
+					int64_t scale = 100000000;
+					p++;
+					if (*p < '0' || *p > '9')
+						return -EINVAL;
+					for (; *p >= '0' && *p <= '9'; p++, scale /= 10)
+						nsec += scale * (*p - '0');
+				}
+			}
+		}
+	}
+	if (*p == 'Z' || *p == 'z') {
+		zone = true;
+		p++;
+	} else if (*p == '+' || *p == '-') {
+		int sign = *p++ == '-' ? -1 : 1, h, m;
+		if (digits(&p, 2, &h) < 0 || *p++ != ':' || digits(&p, 2, &m) < 0)
+			return -EINVAL;
+		zone = true;
+		off = sign * (h * 3600 + m * 60);
+	}
+	if (*p)
+		return -EINVAL;
+	if (zone) {
+		*ret_ns = ((int64_t)timegm(&tm) - off) * 1000000000LL + nsec;
+	} else {
+		tm.tm_isdst = -1;
+		*ret_ns = (int64_t)mktime(&tm) * 1000000000LL + nsec;
+	}
+	return 0;
+}
+
+int parse_timestamp(const char *v, int64_t *ret_ns)
+{
+	int64_t d;
+	char *end;
+
+	if (isempty(v))
+		return -EINVAL;
+	if (!streq(v, "0") && parse_duration(v, &d) >= 0) {
+		struct timespec now;
+		clock_gettime(CLOCK_REALTIME, &now);
+		*ret_ns = (int64_t)now.tv_sec * 1000000000LL + now.tv_nsec - d;
+		return 0;
+	}
+	if (strchr(v, '-'))
+		return parse_date(v, ret_ns);
+	/* unix seconds, with up to nine decimals */
+	errno = 0;
+	d = strtoll(v, &end, 10);
+	if (end == v || errno || d > INT64_MAX / 1000000000LL)
+		return -EINVAL;
+	*ret_ns = d * 1000000000LL;
+	if (*end == '.') {
+		int64_t scale = 100000000;
+		const char *p = end + 1;
+		if (*p < '0' || *p > '9')
+			return -EINVAL;
+		for (; *p >= '0' && *p <= '9'; p++, scale /= 10)
+			*ret_ns += scale * (*p - '0');
+		end = (char *)p;
+	}
+	return *end ? -EINVAL : 0;
+}

@@ -1,0 +1,163 @@
+"""Where berthd follows dockerd's rules rather than the obvious ones, checked with the real
+docker CLI 28: update keeps what it is not given, prune filters refuse what they don't know,
+ps filters (name regex, publish, status values), events with labels and image ids, and what
+create refuses up front."""
+
+import json
+import socket
+import time
+
+import pytest
+
+from cliutil import events_between, wait_until
+
+
+@pytest.fixture
+def d(berthd):
+    return berthd
+
+
+def ok(p):
+    assert p.returncode == 0, f"rc={p.returncode} stdout={p.stdout!r} stderr={p.stderr!r}"
+    return p.stdout
+
+
+def err(p, rc=1):
+    assert p.returncode == rc, f"rc={p.returncode} stdout={p.stdout!r} stderr={p.stderr!r}"
+    return p.stderr
+
+
+def hc(d, name, *keys):
+    h = json.loads(ok(d.docker("inspect", name)))[0]["HostConfig"]
+    return [h[k] for k in keys]
+
+
+def test_update_keeps_what_it_is_not_given(d):
+    ok(d.docker("run", "-d", "--name", "up1", "--memory", "64m", "--cpus", "0.5",
+                "--restart", "on-failure:3", "--pids-limit", "50", "busybox", "sleep", "60"))
+    # docker run -m without --memory-swap: twice as much, and HostConfig says so
+    assert hc(d, "up1", "Memory", "MemorySwap") == [64 << 20, 128 << 20]
+    ok(d.docker("update", "--pids-limit", "40", "up1"))
+    mem, swap, cpus, rp, pids = hc(d, "up1", "Memory", "MemorySwap", "NanoCpus",
+                                   "RestartPolicy", "PidsLimit")
+    assert (mem, swap, cpus, pids) == (64 << 20, 128 << 20, 500000000, 40)
+    assert rp == {"Name": "on-failure", "MaximumRetryCount": 3}
+    ok(d.docker("update", "--memory", "96m", "up1"))
+    assert hc(d, "up1", "Memory", "MemorySwap", "PidsLimit") == [96 << 20, 128 << 20, 40]
+    ok(d.docker("update", "--restart", "always", "up1"))
+    assert hc(d, "up1", "RestartPolicy", "Memory") == [{"Name": "always", "MaximumRetryCount": 0},
+                                                      96 << 20]
+    # dockerd's conflicts
+    e = err(d.docker("update", "--memory", "200m", "up1"))
+    assert "Memory limit should be smaller than already set memoryswap limit, update the " \
+        "memoryswap at the same time" in e
+    e = err(d.docker("update", "--cpu-period", "100000", "up1"))
+    assert "Conflicting options: CPU Period cannot be updated as NanoCPUs has already been " \
+        "set" in e
+    # nothing changed by the refused updates; the limits survive a restart
+    assert hc(d, "up1", "Memory", "CpuPeriod") == [96 << 20, 0]
+    ok(d.docker("restart", "-t", "0", "up1"))
+    out = ok(d.docker("exec", "up1", "sh", "-c",
+                      "cat /sys/fs/cgroup/memory.max 2>/dev/null || "
+                      "cat /sys/fs/cgroup/memory/memory.limit_in_bytes"))
+    assert out.strip() == str(96 << 20)
+    ok(d.docker("run", "-d", "--rm", "--name", "up2", "busybox", "sleep", "60"))
+    e = err(d.docker("update", "--restart", "always", "up2"))
+    assert "Restart policy cannot be updated because AutoRemove is enabled for the " \
+        "container" in e
+    ok(d.docker("rm", "-f", "up1", "up2"))
+
+
+def test_container_prune_filters(d):
+    ok(d.docker("create", "--name", "p-keep", "--label", "keep=1", "busybox", "true"))
+    ok(d.docker("create", "--name", "p-go", "busybox", "true"))
+    names = lambda: sorted(ok(d.docker("ps", "-a", "--format", "{{.Names}}")).split())
+    # an unknown key deletes nothing
+    e = err(d.docker("container", "prune", "-f", "--filter", "bogus=1"))
+    assert "invalid filter 'bogus'" in e
+    e = err(d.docker("container", "prune", "-f", "--filter", "until=soon"))
+    assert 'failed to parse value as time or duration: "soon"' in e
+    assert names() == ["p-go", "p-keep"]
+    # until: a Go duration, an RFC 3339 time; both older than these containers
+    ok(d.docker("container", "prune", "-f", "--filter", "until=1h"))
+    ok(d.docker("container", "prune", "-f", "--filter", "until=2001-02-03T04:05:06Z"))
+    assert names() == ["p-go", "p-keep"]
+    out = ok(d.docker("container", "prune", "-f", "--filter", "label!=keep"))
+    assert names() == ["p-keep"], out
+    future = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 60))
+    ok(d.docker("container", "prune", "-f", "--filter", f"until={future}"))
+    assert names() == []
+    # system prune takes the same filters
+    ok(d.docker("create", "--name", "p-sys", "busybox", "true"))
+    e = err(d.docker("system", "prune", "-f", "--filter", "until=whenever"))
+    assert "failed to parse value as time or duration" in e
+    assert names() == ["p-sys"]
+    ok(d.docker("system", "prune", "-f", "--filter", "until=0s"))
+    assert names() == []
+
+
+def test_ps_filters(d):
+    for n in ("mnt1", "mnt2", "mnt3", "other"):
+        ok(d.docker("create", "--name", n, "busybox", "true"))
+    ok(d.docker("create", "--name", "web", "-p", "127.0.0.1:18080:80", "--expose", "90",
+                "--network", "bridge", "busybox", "true"))
+    ps = lambda *f: sorted(ok(d.docker("ps", "-a", "--format", "{{.Names}}", *f)).split())
+    assert ps("--filter", "name=^mnt") == ["mnt1", "mnt2", "mnt3"]
+    assert ps("--filter", "name=mnt3$") == ["mnt3"]
+    assert ps("--filter", "name=^/other$") == ["other"]
+    assert ps("--filter", "name=nt") == ["mnt1", "mnt2", "mnt3"]
+    assert ps("--filter", "publish=80") == ["web"]
+    assert ps("--filter", "publish=79-81/tcp") == ["web"]
+    assert ps("--filter", "publish=80/udp") == []
+    assert ps("--filter", "expose=90") == ["web"]
+    assert ps("--filter", "expose=80") == ["web"]
+    assert ps("--filter", "is-task=true") == []
+    assert len(ps("--filter", "is-task=false")) == 5
+    assert len(ps("--filter", "isolation=default")) == 5
+    assert "invalid filter 'status=foo'" in err(d.docker("ps", "--filter", "status=foo"))
+    assert 'strconv.Atoi: parsing "abc": invalid syntax' in \
+        err(d.docker("ps", "-a", "--filter", "exited=abc"))
+    assert "invalid filter 'nope'" in err(d.docker("ps", "--filter", "nope=1"))
+    ok(d.docker("rm", "mnt1", "mnt2", "mnt3", "other", "web"))
+
+
+def test_events_carry_labels_and_image_ids(d):
+    since = time.time() - 0.5
+    ok(d.docker("run", "--rm", "--name", "evl", "--label", "com.docker.compose.project=p1",
+                "busybox", "true"))
+    ok(d.docker("tag", "busybox", "evtag:1"))
+    ok(d.docker("rmi", "evtag:1"))
+    until = time.time() + 0.2
+    wait_until(lambda: time.time() > until + 0.05, timeout=2, what="until")
+    out = events_between(d.docker, since, until, "--filter",
+                         "label=com.docker.compose.project=p1", "--format",
+                         "{{.Action}} {{.Actor.Attributes.name}}")
+    actions = [l.split()[0] for l in out.splitlines()]
+    for a in ("create", "start", "die", "destroy"):
+        assert a in actions, out
+    image_id = ok(d.docker("image", "inspect", "-f", "{{.Id}}", "busybox")).strip()
+    out = events_between(d.docker, since, until, "--filter", "type=image", "--filter",
+                         "event=tag", "--filter", "event=untag", "--format",
+                         "{{.Action}} {{.Actor.ID}} {{.Actor.Attributes.name}}")
+    assert out.splitlines() == [f"tag {image_id} evtag:1", f"untag {image_id} {image_id}"], out
+
+
+def test_create_refuses_up_front(d):
+    before = ok(d.docker("ps", "-aq"))
+    e = err(d.docker("create", "-w", "rel", "busybox", "true"))
+    assert "the working directory 'rel' is invalid, it needs to be an absolute path" in e
+    e = err(d.docker("create", "--stop-signal", "NOPE", "busybox", "true"))
+    assert "Invalid signal: NOPE" in e
+    e = err(d.docker("run", "--log-opt", "bogus=1", "busybox", "true"), 125)
+    assert "unknown log opt 'bogus' for json-file log driver" in e
+    assert ok(d.docker("ps", "-aq")) == before
+    # --entrypoint '' resets the entrypoint: the command runs as given
+    assert ok(d.docker("run", "--rm", "--entrypoint", "", "busybox", "echo", "ep")) == "ep\n"
+    assert json.loads(ok(d.docker("create", "--name", "ep0", "--entrypoint", "", "busybox",
+                                  "true")) and ok(d.docker("inspect", "-f",
+                                                           "{{json .Config.Entrypoint}}",
+                                                           "ep0"))) is None
+    ok(d.docker("rm", "ep0"))
+    # host networking: the host's name, as dockerd
+    assert ok(d.docker("run", "--rm", "--network", "host", "busybox", "hostname")).strip() == \
+        socket.gethostname()
