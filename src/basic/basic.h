@@ -178,6 +178,10 @@ int rm_rf(const char *path);
 uint64_t now_usec(int clock);
 /* RFC 3339 with nanoseconds, UTC: 2024-01-02T03:04:05.123456789Z */
 char *format_rfc3339(const struct timespec *ts);
+/* Go's time.ParseDuration: "1h30m", "10s", "1.5s", "300ms", "0". */
+int parse_go_duration(const char *s, int64_t *ret_ns);
+/* Go's time.Duration.String(): "1.5s", "200ms", "2m0s", "1h0m0s", "0s". */
+char *format_go_duration(int64_t ns);
 
 /* ---- logging ---------------------------------------------------------- */
 

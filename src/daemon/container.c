@@ -89,6 +89,7 @@ void container_free(struct container *c)
 	for (size_t i = 0; i < c->n_port_fds; i++)
 		close(c->port_fds[i]);
 	free(c->port_fds);
+	health_free(c->health);
 	while (c->execs) {
 		struct exec_proc *x = c->execs;
 		c->execs = x->next;
@@ -781,6 +782,16 @@ int container_config_check(json_object *body, json_object *image_config, json_ob
 		json_add_str(cfg, "User", get_s(iconf, "User") ? get_s(iconf, "User") : "");
 	if (isempty(get_s(cfg, "StopSignal")) && get_s(iconf, "StopSignal"))
 		json_add_str(cfg, "StopSignal", get_s(iconf, "StopSignal"));
+	{
+		json_object *health = NULL;
+		r = health_config_merge(get(cfg, "Healthcheck"), get(iconf, "Healthcheck"), &health,
+					err);
+		if (r < 0)
+			goto fail;
+		json_object_object_del(cfg, "Healthcheck");
+		if (health)
+			json_object_object_add(cfg, "Healthcheck", health);
+	}
 	if (!get(cfg, "Tty"))
 		json_add_bool(cfg, "Tty", false);
 	{
@@ -977,6 +988,8 @@ json_object *container_state_json(const struct container *c)
 	json_add_str(s, "Error", c->error ? c->error : "");
 	json_add_str(s, "StartedAt", st);
 	json_add_str(s, "FinishedAt", ft);
+	if (c->health)
+		json_object_object_add(s, "Health", health_json(c->health));
 	return s;
 }
 
@@ -989,7 +1002,13 @@ char *container_status_text(const struct container *c)
 	case C_RUNNING:
 	case C_PAUSED: {
 		_cleanup_free_ char *d = human_duration(now - c->started_ns);
-		return xasprintf("Up %s%s", d, c->status == C_PAUSED ? " (Paused)" : "");
+		if (c->status == C_PAUSED)
+			return xasprintf("Up %s (Paused)", d);
+		if (c->health)
+			return xasprintf("Up %s (%s%s)", d,
+					 c->health->status == HEALTH_STARTING ? "health: " : "",
+					 health_status_name(c->health));
+		return xasprintf("Up %s", d);
 	}
 	case C_RESTARTING: {
 		_cleanup_free_ char *d = human_duration(now - c->finished_ns);
@@ -1095,7 +1114,10 @@ static bool container_matches(struct engine *e, struct container *c, json_object
 	_cleanup_strv_free_ char **exited = filter_values(filters, "exited");
 	_cleanup_strv_free_ char **anc = filter_values(filters, "ancestor");
 	_cleanup_strv_free_ char **nets = filter_values(filters, "network");
+	_cleanup_strv_free_ char **health = filter_values(filters, "health");
 	(void)known;
+	if (health && !strv_contains(health, health_status_name(c->health)))
+		return false;
 	if (nets) {
 		bool ok = false;
 		for (char **p = nets; *p; p++)
@@ -1205,6 +1227,7 @@ int engine_container_list(struct engine *e, bool all, int limit, bool size, json
 	int64_t before = 0, since = 0;
 	_cleanup_strv_free_ char **bef = filter_values(filters, "before");
 	_cleanup_strv_free_ char **sin = filter_values(filters, "since");
+	_cleanup_strv_free_ char **health = filter_values(filters, "health");
 
 	if (filters && json_object_is_type(filters, json_type_object)) {
 		json_object_object_foreach(filters, k, val)
@@ -1220,6 +1243,12 @@ int engine_container_list(struct engine *e, bool all, int limit, bool size, json
 			}
 		}
 	}
+	for (char **p = health; p && *p; p++)
+		if (!streq(*p, "starting") && !streq(*p, "healthy") && !streq(*p, "unhealthy") &&
+		    !streq(*p, "none")) {
+			json_object_put(a);
+			return bad(err, "Unrecognised filter value for health: %s", *p);
+		}
 	pthread_mutex_lock(&e->lock);
 	if (bef && bef[0]) {
 		struct container *b = container_find(e, bef[0]);
