@@ -7,50 +7,6 @@
 
 #include "basic.h"
 
-/* "1h30m", "-1.5h", "300ms": Go's time.ParseDuration. */
-static int parse_duration(const char *s, int64_t *ret_ns)
-{
-	static const struct {
-		const char *unit;
-		double ns;
-	} units[] = {{"ns", 1},	  {"us", 1e3}, {"\xc2\xb5s", 1e3}, {"\xce\xbcs", 1e3},
-		     {"ms", 1e6}, {"s", 1e9},  {"m", 60e9},	   {"h", 3600e9}};
-	double total = 0;
-	int sign = 1;
-
-	if (*s == '-' || *s == '+')
-		sign = *s++ == '-' ? -1 : 1;
-	if (!*s)
-		return -EINVAL;
-	while (*s) {
-		char *end;
-		size_t best = 0;
-		double v;
-		int u = -1;
-		if (!((*s >= '0' && *s <= '9') || *s == '.'))
-			return -EINVAL;
-		v = strtod(s, &end);
-		if (end == s)
-			return -EINVAL;
-		s = end;
-		for (size_t i = 0; i < ELEMENTSOF(units); i++) {
-			size_t n = strlen(units[i].unit);
-			if (n > best && strncmp(s, units[i].unit, n) == 0) {
-				best = n;
-				u = (int)i;
-			}
-		}
-		if (u < 0)
-			return -EINVAL; /* Go wants a unit after every number but "0" */
-		total += v * units[u].ns;
-		s += best;
-	}
-	if (total > 9.2e18)
-		return -ERANGE;
-	*ret_ns = sign * (int64_t)total;
-	return 0;
-}
-
 static int digits(const char **p, int n, int *ret)
 {
 	int v = 0;
@@ -131,7 +87,7 @@ int parse_timestamp(const char *v, int64_t *ret_ns)
 
 	if (isempty(v))
 		return -EINVAL;
-	if (!streq(v, "0") && parse_duration(v, &d) >= 0) {
+	if (!streq(v, "0") && parse_go_duration(v, &d) >= 0) {
 		struct timespec now;
 		clock_gettime(CLOCK_REALTIME, &now);
 		*ret_ns = (int64_t)now.tv_sec * 1000000000LL + now.tv_nsec - d;

@@ -123,8 +123,6 @@ int parse_rfc3339(const char *s, int64_t *ret_ns);
 /* docker's "since"/"until" values: RFC 3339 (or date only), unix seconds[.nanos], or a
  * Go duration relative to now ("10m", "1h30m"). Returns "sec.nanos" as docker sends it. */
 int parse_timestamp_arg(const char *s, int64_t now_ns, char **ret);
-/* Go time.ParseDuration: "1h30m", "10s", "1.5s", "300ms". */
-int parse_go_duration(const char *s, int64_t *ret_ns);
 
 /* ---- flags ---------------------------------------------------------------- */
 

@@ -496,63 +496,6 @@ int parse_rfc3339(const char *s, int64_t *ret_ns)
 	return parse_time(s, false, ret_ns, NULL);
 }
 
-int parse_go_duration(const char *s, int64_t *ret_ns)
-{
-	const char *p = s;
-	double total = 0;
-	int sign = 1;
-
-	if (*p == '-' || *p == '+') {
-		sign = *p == '-' ? -1 : 1;
-		p++;
-	}
-	if (streq(p, "0")) {
-		*ret_ns = 0;
-		return 0;
-	}
-	if (!*p)
-		return -EINVAL;
-	while (*p) {
-		char *end;
-		if (!isdigit((unsigned char)*p) && *p != '.')
-			return -EINVAL;
-		errno = 0;
-		double v = strtod(p, &end);
-		if (errno || end == p)
-			return -EINVAL;
-		p = end;
-		double unit;
-		if (startswith(p, "ns")) {
-			unit = 1;
-			p += 2;
-		} else if (startswith(p, "us")) {
-			unit = 1e3;
-			p += 2;
-		} else if (startswith(p, "µs")) {
-			unit = 1e3;
-			p += strlen("µs");
-		} else if (startswith(p, "ms")) {
-			unit = 1e6;
-			p += 2;
-		} else if (*p == 's') {
-			unit = 1e9;
-			p++;
-		} else if (*p == 'm') {
-			unit = 60e9;
-			p++;
-		} else if (*p == 'h') {
-			unit = 3600e9;
-			p++;
-		} else
-			return -EINVAL;
-		total += v * unit;
-	}
-	if (total > 9.2e18)
-		return -ERANGE;
-	*ret_ns = (int64_t)sign * (int64_t)total;
-	return 0;
-}
-
 int parse_timestamp_arg(const char *s, int64_t now_ns, char **ret)
 {
 	int64_t d, t;

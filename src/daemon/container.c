@@ -91,6 +91,7 @@ void container_free(struct container *c)
 	for (size_t i = 0; i < c->n_port_fds; i++)
 		close(c->port_fds[i]);
 	free(c->port_fds);
+	health_free(c->health);
 	while (c->execs) {
 		struct exec_proc *x = c->execs;
 		c->execs = x->next;
@@ -822,6 +823,16 @@ int container_config_check(json_object *body, json_object *image_config, json_ob
 			}
 		}
 	}
+	{
+		json_object *health = NULL;
+		r = health_config_merge(get(cfg, "Healthcheck"), get(iconf, "Healthcheck"), &health,
+					err);
+		if (r < 0)
+			goto fail;
+		json_object_object_del(cfg, "Healthcheck");
+		if (health)
+			json_object_object_add(cfg, "Healthcheck", health);
+	}
 	if (!get(cfg, "Tty"))
 		json_add_bool(cfg, "Tty", false);
 	{
@@ -1028,6 +1039,8 @@ json_object *container_state_json(const struct container *c)
 	json_add_str(s, "Error", c->error ? c->error : "");
 	json_add_str(s, "StartedAt", st);
 	json_add_str(s, "FinishedAt", ft);
+	if (c->health)
+		json_object_object_add(s, "Health", health_json(c->health));
 	return s;
 }
 
@@ -1040,7 +1053,13 @@ char *container_status_text(const struct container *c)
 	case C_RUNNING:
 	case C_PAUSED: {
 		_cleanup_free_ char *d = human_duration(now - c->started_ns);
-		return xasprintf("Up %s%s", d, c->status == C_PAUSED ? " (Paused)" : "");
+		if (c->status == C_PAUSED)
+			return xasprintf("Up %s (Paused)", d);
+		if (c->health)
+			return xasprintf("Up %s (%s%s)", d,
+					 c->health->status == HEALTH_STARTING ? "health: " : "",
+					 health_status_name(c->health));
+		return xasprintf("Up %s", d);
 	}
 	case C_RESTARTING: {
 		_cleanup_free_ char *d = human_duration(now - c->finished_ns);
@@ -1237,6 +1256,7 @@ static bool container_matches(struct engine *e, struct container *c, json_object
 	_cleanup_strv_free_ char **expose = filter_values(filters, "expose");
 	_cleanup_strv_free_ char **task = filter_values(filters, "is-task");
 	_cleanup_strv_free_ char **isolation = filter_values(filters, "isolation");
+	_cleanup_strv_free_ char **health = filter_values(filters, "health");
 	/* berth runs no swarm tasks */
 	if (task && strv_contains(task, "true"))
 		return false;
@@ -1246,6 +1266,8 @@ static bool container_matches(struct engine *e, struct container *c, json_object
 		return false;
 	if (expose && !ports_match(expose, get(c->config, "ExposedPorts"),
 				   get(c->host_config, "PortBindings")))
+		return false;
+	if (health && !strv_contains(health, health_status_name(c->health)))
 		return false;
 	if (nets) {
 		bool ok = false;
@@ -1352,11 +1374,18 @@ int engine_container_list(struct engine *e, bool all, int limit, bool size, json
 	int64_t before = 0, since = 0;
 	_cleanup_strv_free_ char **bef = filter_values(filters, "before");
 	_cleanup_strv_free_ char **sin = filter_values(filters, "since");
+	_cleanup_strv_free_ char **health = filter_values(filters, "health");
 
 	if (check_list_filters(filters, err) < 0) {
 		json_object_put(a);
 		return -EINVAL;
 	}
+	for (char **p = health; p && *p; p++)
+		if (!streq(*p, "starting") && !streq(*p, "healthy") && !streq(*p, "unhealthy") &&
+		    !streq(*p, "none")) {
+			json_object_put(a);
+			return bad(err, "Unrecognised filter value for health: %s", *p);
+		}
 	pthread_mutex_lock(&e->lock);
 	if (bef && bef[0]) {
 		struct container *b = container_find(e, bef[0]);

@@ -151,6 +151,7 @@ void engine_close(struct engine *e)
 		(void)!write(e->monitor_wake[1], "x", 1);
 		pthread_join(e->monitor, NULL);
 	}
+	health_shutdown(e);
 	network_shutdown(e);
 	janitor_stop(e);
 	netpool_stop(e);

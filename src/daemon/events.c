@@ -72,14 +72,20 @@ static bool event_matches(json_object *ev, json_object *filters)
 	}
 	for (size_t k = 0; k < ELEMENTSOF(keys); k++) {
 		_cleanup_strv_free_ char **want = filter_values(filters, keys[k]);
-		bool ok = false;
+		bool ok = false, fuzzy = false;
 		if (!want)
 			continue;
+		/* moby: with health_status, exec_create or exec_start (whose actions go on with
+		 * ": ..."), every event value matches as a prefix */
+		if (streq(keys[k], "event"))
+			for (char **w = want; *w; w++)
+				fuzzy |= streq(*w, "health_status") || streq(*w, "exec_create") ||
+					 streq(*w, "exec_start");
 		for (char **w = want; *w; w++) {
 			if (streq(keys[k], "type"))
 				ok |= streq(*w, type);
 			else if (streq(keys[k], "event"))
-				ok |= streq(*w, action);
+				ok |= fuzzy ? startswith(action, *w) != NULL : streq(*w, action);
 			else if (streq(keys[k], "container") || streq(keys[k], "image")) {
 				json_object *n = NULL;
 				if (streq(keys[k], "container") && !streq(type, "container"))

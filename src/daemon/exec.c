@@ -37,42 +37,52 @@ static struct exec_proc *exec_find(struct engine *e, const char *id, struct cont
 	return NULL;
 }
 
-int engine_exec_create(struct engine *e, const char *ref, json_object *body, json_object **ret,
-		       struct error **err)
+/* dockerd names exec events by their command: "exec_create: sh -c true" (the first word, a
+ * space, the others joined: "exec_start: true " for a lone word). */
+static char *exec_action(const char *verb, json_object *cmd)
 {
-	struct container *c;
+	size_t n = json_object_array_length(cmd), len = strlen(verb) + 4;
+	char *s;
+	for (size_t i = 0; i < n; i++)
+		len += strlen(json_object_get_string(json_object_array_get_idx(cmd, i)) ?: "") + 1;
+	s = xzalloc(len);
+	strcat(s, verb);
+	strcat(s, ": ");
+	for (size_t i = 0; i < n; i++) {
+		strcat(s, json_object_get_string(json_object_array_get_idx(cmd, i)) ?: "");
+		if (i == 0 || i + 1 < n)
+			strcat(s, " ");
+	}
+	return s;
+}
+
+/* With the lock: an exec event of c's, with dockerd's attributes. */
+static void exec_event_locked(struct engine *e, struct container *c, const char *action,
+			      const char *exec_id, const char *exit_code)
+{
+	json_object *attrs = json_object_new_object();
+	json_add_str(attrs, "execID", exec_id);
+	if (exit_code)
+		json_add_str(attrs, "exitCode", exit_code);
+	json_add_str(attrs, "image", c->image);
+	json_add_str(attrs, "name", c->name + 1);
+	event_emit_locked(e, "container", action, c->id, attrs);
+}
+
+/* With the lock; c runs. A new exec of body (its Cmd checked) in c. */
+static int exec_new_locked(struct engine *e, struct container *c, json_object *body,
+			   struct exec_proc **ret, struct error **err)
+{
 	struct exec_proc *x;
-	json_object *proc = NULL, *cmd = get(body, "Cmd");
+	json_object *proc = NULL;
+	_cleanup_free_ char *action = NULL;
 	uint8_t b[32];
 	char id[65];
 	int r;
 
-	if (!cmd || !json_object_is_type(cmd, json_type_array) || !json_object_array_length(cmd))
-		return error_setx(err, -EINVAL, "No exec command specified");
-	pthread_mutex_lock(&e->lock);
-	c = container_find(e, ref);
-	if (!c) {
-		pthread_mutex_unlock(&e->lock);
-		return error_setx(err, -ENOENT, "No such container: %s", ref);
-	}
-	if (c->status == C_PAUSED) {
-		r = error_setx(err, -EEXIST,
-			       "Container %s is paused, unpause the container before "
-			       "exec",
-			       c->id);
-		pthread_mutex_unlock(&e->lock);
-		return r;
-	}
-	if (c->status != C_RUNNING) {
-		r = error_setx(err, -EEXIST, "container %s is not running", c->id);
-		pthread_mutex_unlock(&e->lock);
-		return r;
-	}
 	r = spec_exec_process(e, c, body, &proc, err);
-	if (r < 0) {
-		pthread_mutex_unlock(&e->lock);
+	if (r < 0)
 		return r;
-	}
 	if (getrandom(b, sizeof(b), 0) != sizeof(b))
 		memset(b, 7, sizeof(b));
 	for (size_t i = 0; i < 32; i++)
@@ -89,16 +99,43 @@ int engine_exec_create(struct engine *e, const char *ref, json_object *body, jso
 	x->dir = container_rundir(e, c->id);
 	x->next = c->execs;
 	c->execs = x;
-	{
-		json_object *attrs = json_object_new_object();
-		json_add_str(attrs, "name", c->name + 1);
-		json_add_str(attrs, "execID", id);
-		event_emit_locked(e, "container", "exec_create", c->id, attrs);
+	action = exec_action("exec_create", get(body, "Cmd"));
+	exec_event_locked(e, c, action, id, NULL);
+	*ret = x;
+	return 0;
+}
+
+int engine_exec_create(struct engine *e, const char *ref, json_object *body, json_object **ret,
+		       struct error **err)
+{
+	struct container *c;
+	struct exec_proc *x = NULL;
+	json_object *cmd = get(body, "Cmd");
+	int r;
+
+	if (!cmd || !json_object_is_type(cmd, json_type_array) || !json_object_array_length(cmd))
+		return error_setx(err, -EINVAL, "No exec command specified");
+	pthread_mutex_lock(&e->lock);
+	c = container_find(e, ref);
+	if (!c) {
+		pthread_mutex_unlock(&e->lock);
+		return error_setx(err, -ENOENT, "No such container: %s", ref);
+	}
+	if (c->status == C_PAUSED)
+		r = error_setx(err, -EEXIST,
+			       "Container %s is paused, unpause the container before "
+			       "exec",
+			       c->id);
+	else if (c->status != C_RUNNING)
+		r = error_setx(err, -EEXIST, "container %s is not running", c->id);
+	else
+		r = exec_new_locked(e, c, body, &x, err);
+	if (r >= 0) {
+		*ret = json_object_new_object();
+		json_add_str(*ret, "Id", x->id);
 	}
 	pthread_mutex_unlock(&e->lock);
-	*ret = json_object_new_object();
-	json_add_str(*ret, "Id", id);
-	return 0;
+	return r;
 }
 
 int engine_exec_lookup(struct engine *e, const char *exec_id, bool *ret_tty, struct error **err)
@@ -115,6 +152,18 @@ int engine_exec_lookup(struct engine *e, const char *exec_id, bool *ret_tty, str
 	return r;
 }
 
+static void exec_proc_free(struct exec_proc *x)
+{
+	free(x->id);
+	free(x->container_id);
+	free(x->dir);
+	if (x->config)
+		json_object_put(x->config);
+	if (x->process)
+		json_object_put(x->process);
+	free(x);
+}
+
 static void exec_finished(struct engine *e, const char *exec_id, int code)
 {
 	struct exec_proc *x;
@@ -122,15 +171,25 @@ static void exec_finished(struct engine *e, const char *exec_id, int code)
 	pthread_mutex_lock(&e->lock);
 	x = exec_find(e, exec_id, &c);
 	if (x) {
+		char num[16];
+		/* The shim's exit file has been read (or there is none): it must not pile up
+		 * in the run directory of a container that runs execs all day (probes). */
+		_cleanup_free_ char *exit_path = xasprintf("%s/x-%.12s.exit", x->dir, exec_id);
+		(void)unlink(exit_path);
 		x->running = false;
 		x->exited = true;
 		x->exit_code = code;
-		json_object *attrs = json_object_new_object();
-		char num[16];
 		snprintf(num, sizeof(num), "%d", code);
-		json_add_str(attrs, "execID", exec_id);
-		json_add_str(attrs, "exitCode", num);
-		event_emit_locked(e, "container", "exec_die", c->id, attrs);
+		exec_event_locked(e, c, "exec_die", exec_id, num);
+		if (x->probe) {
+			/* dockerd forgets a probe's exec once it exited */
+			for (struct exec_proc **pp = &c->execs; *pp; pp = &(*pp)->next)
+				if (*pp == x) {
+					*pp = x->next;
+					break;
+				}
+			exec_proc_free(x);
+		}
 	}
 	pthread_cond_broadcast(&e->cond);
 	pthread_mutex_unlock(&e->lock);
@@ -159,19 +218,41 @@ static void *exec_wait_thread(void *arg)
 	return NULL;
 }
 
-int engine_exec_start(struct engine *e, const char *exec_id, bool detach, int in_fd, int out_fd,
-		      const char *stdin_prefix, size_t stdin_prefix_len, struct error **err)
+/* An exec's shim and its connections, from exec_launch(). */
+struct launch {
+	bool tty, want_in, want_out, want_err;
+	bool attach; /* asked for: an ATTACH connection (before START: no output is lost) */
+	bool wait;   /* asked for: a WAIT connection */
+	int afd, wfd;
+	pid_t shim_pid, pid;
+};
+
+static void launch_release(struct launch *l)
+{
+	if (l->afd >= 0)
+		close(l->afd);
+	if (l->wfd >= 0)
+		close(l->wfd);
+	l->afd = l->wfd = -1;
+}
+
+/*
+ * Starts exec_id: its shim (berth-shim in exec mode), the connections l asks for, START.
+ * On failure the exec has finished (126, 127 for a missing command) and its shim is killed;
+ * l->afd stays, for the caller to tell the client on the stream.
+ */
+static int exec_launch(struct engine *e, const char *exec_id, bool detach, bool have_stdin,
+		       struct launch *l, struct error **err)
 {
 	struct exec_proc *x;
 	struct container *c = NULL;
 	_cleanup_free_ char *procpath = NULL, *sock = NULL, *cid = NULL, *dir = NULL;
-	_cleanup_close_ int afd = -EBADF, wfd = -EBADF;
+	_cleanup_free_ char *action = NULL;
 	char *argv[24];
 	int argc = 0, r;
-	pid_t shim_pid;
 	char reply[1200], line[32];
-	bool tty, want_in, want_out, want_err;
 
+	l->afd = l->wfd = -1;
 	pthread_mutex_lock(&e->lock);
 	x = exec_find(e, exec_id, &c);
 	if (!x) {
@@ -190,10 +271,11 @@ int engine_exec_start(struct engine *e, const char *exec_id, bool detach, int in
 	}
 	x->started = true;
 	x->running = true;
-	tty = x->tty;
-	want_in = x->open_stdin && !detach && in_fd >= 0;
-	want_out = x->open_stdout && !detach;
-	want_err = x->open_stderr && !detach;
+	l->tty = x->tty;
+	l->want_in = x->open_stdin && !detach && have_stdin;
+	l->want_out = x->open_stdout && !detach;
+	l->want_err = x->open_stderr && !detach;
+	action = exec_action("exec_start", get(x->config, "Cmd"));
 	cid = xstrdup(c->id);
 	dir = xstrdup(x->dir);
 	procpath = xasprintf("%s/x-%.12s.json", dir, exec_id);
@@ -220,70 +302,79 @@ int engine_exec_start(struct engine *e, const char *exec_id, bool detach, int in
 	argv[argc++] = procpath;
 	argv[argc++] = "--status-fd";
 	argv[argc++] = "3";
-	if (tty)
+	if (l->tty)
 		argv[argc++] = "--tty";
-	if (want_in) {
+	if (l->want_in) {
 		argv[argc++] = "--open-stdin";
 		argv[argc++] = "--stdin-once";
 	}
 	argv[argc] = NULL;
-	r = shim_spawn(e, argv, &shim_pid, err);
+	r = shim_spawn(e, argv, &l->shim_pid, err);
 	if (r < 0) {
 		unlink(procpath);
 		exec_finished(e, exec_id, 126);
 		return r;
 	}
 	sock = xasprintf("%s/x-%.12s.sock", dir, exec_id);
-	if (!detach) {
-		snprintf(line, sizeof(line), "ATTACH %s%s%s\n", want_in ? "i" : "",
-			 want_out ? "o" : "", want_err ? "e" : "");
-		afd = shim_connect(sock, line, err);
+	if (l->attach) {
+		snprintf(line, sizeof(line), "ATTACH %s%s%s\n", l->want_in ? "i" : "",
+			 l->want_out ? "o" : "", l->want_err ? "e" : "");
+		l->afd = shim_connect(sock, line, err);
 	}
-	wfd = shim_connect(sock, "WAIT\n", NULL);
+	if (l->wait)
+		l->wfd = shim_connect(sock, "WAIT\n", NULL);
 	r = shim_request(sock, "START\n", reply, sizeof(reply), err);
 	unlink(procpath);
-	if (r >= 0 && !startswith(reply, "OK ")) {
-		const char *m = startswith(reply, "ERR ") ? reply + 4 : reply;
-		r = error_setx(err, -EINVAL, "%s", m);
-	}
+	if (r >= 0 && !startswith(reply, "OK "))
+		r = error_setx(err, -EINVAL, "%s", startswith(reply, "ERR ") ? reply + 4 : reply);
 	if (r < 0) {
-		kill(shim_pid, SIGKILL);
+		kill(l->shim_pid, SIGKILL);
+		if (l->wfd >= 0)
+			close(l->wfd);
+		l->wfd = -1;
 		exec_finished(e, exec_id, strstr((*err)->msg, "not found") ? 127 : 126);
-		if (!detach && out_fd >= 0 && afd >= 0) {
+		return r;
+	}
+	l->pid = (pid_t)atoi(reply + 3);
+	pthread_mutex_lock(&e->lock);
+	x = exec_find(e, exec_id, &c);
+	if (x) {
+		x->pid = l->pid;
+		exec_event_locked(e, c, action, exec_id, NULL);
+	}
+	pthread_mutex_unlock(&e->lock);
+	return 0;
+}
+
+int engine_exec_start(struct engine *e, const char *exec_id, bool detach, int in_fd, int out_fd,
+		      const char *stdin_prefix, size_t stdin_prefix_len, struct error **err)
+{
+	struct launch l = {.attach = !detach, .wait = true};
+	int r;
+
+	r = exec_launch(e, exec_id, detach, in_fd >= 0, &l, err);
+	if (r < 0) {
+		if (!detach && out_fd >= 0 && l.afd >= 0 && err && *err) {
 			/* Docker writes the failure into the stream after the hijack. */
 			_cleanup_free_ char *m = xasprintf("%s\r\n", (*err)->msg);
-			if (tty)
+			if (l.tty)
 				(void)loop_write(out_fd, m, strlen(m));
 			else
 				(void)stdcopy_write(out_fd, STDCOPY_STDERR, m, strlen(m));
 			error_free(*err);
 			*err = NULL;
-			return 0;
+			r = 0;
 		}
+		launch_release(&l);
 		return r;
 	}
-	pthread_mutex_lock(&e->lock);
-	x = exec_find(e, exec_id, NULL);
-	if (x)
-		x->pid = (pid_t)atoi(reply + 3);
-	{
-		struct container *cc = container_find(e, cid);
-		if (cc) {
-			json_object *attrs = json_object_new_object();
-			json_add_str(attrs, "name", cc->name + 1);
-			json_add_str(attrs, "execID", exec_id);
-			event_emit_locked(e, "container", "exec_start", cid, attrs);
-		}
-	}
-	pthread_mutex_unlock(&e->lock);
-
-	if (detach || afd < 0) {
+	if (detach || l.afd < 0) {
 		/* Someone must record the exit: a thread on the WAIT connection. */
 		struct exec_waiter *w = xnew0(struct exec_waiter, 1);
 		pthread_t t;
 		w->e = e;
 		w->exec_id = xstrdup(exec_id);
-		w->fd = TAKE_FD(wfd);
+		w->fd = TAKE_FD(l.wfd);
 		if (w->fd < 0 || pthread_create(&t, NULL, exec_wait_thread, w) != 0) {
 			if (w->fd >= 0)
 				close(w->fd);
@@ -293,18 +384,19 @@ int engine_exec_start(struct engine *e, const char *exec_id, bool detach, int in
 		} else {
 			pthread_detach(t);
 		}
+		launch_release(&l);
 		return 0;
 	}
 	{
 		pthread_t t;
 		struct shim_pump p = {.in_fd = in_fd,
-				      .shim_fd = afd,
+				      .shim_fd = l.afd,
 				      .prefix = stdin_prefix,
 				      .prefix_len = stdin_prefix_len};
-		bool pumping = want_in && pthread_create(&t, NULL, shim_stdin_pump, &p) == 0;
-		shim_relay_frames(afd, out_fd, tty, true, true);
+		bool pumping = l.want_in && pthread_create(&t, NULL, shim_stdin_pump, &p) == 0;
+		shim_relay_frames(l.afd, out_fd, l.tty, true, true);
 		if (pumping) {
-			shutdown(afd, SHUT_RDWR);
+			shutdown(l.afd, SHUT_RDWR);
 			shutdown(in_fd, SHUT_RD);
 			pthread_join(t, NULL);
 		}
@@ -312,14 +404,57 @@ int engine_exec_start(struct engine *e, const char *exec_id, bool detach, int in
 	{
 		char buf[128] = "";
 		int code = 255;
-		ssize_t n = wfd >= 0 ? read(wfd, buf, sizeof(buf) - 1) : -1;
+		ssize_t n = l.wfd >= 0 ? read(l.wfd, buf, sizeof(buf) - 1) : -1;
 		if (n > 0) {
 			buf[n] = 0;
 			sscanf(buf, "EXIT %d", &code);
 		}
 		exec_finished(e, exec_id, code);
 	}
+	launch_release(&l);
 	return 0;
+}
+
+int exec_probe_start(struct engine *e, const char *cid, json_object *cmd, char **ret_exec_id,
+		     int *ret_fd, pid_t *ret_pid, struct error **err)
+{
+	_cleanup_json_ json_object *body = json_object_new_object();
+	struct launch l = {.attach = true};
+	struct container *c;
+	struct exec_proc *x = NULL;
+	_cleanup_free_ char *id = NULL;
+	int r;
+
+	json_object_object_add(body, "Cmd", json_object_get(cmd));
+	json_add_bool(body, "AttachStdout", true);
+	json_add_bool(body, "AttachStderr", true);
+	pthread_mutex_lock(&e->lock);
+	c = container_find(e, cid);
+	if (!c || c->status != C_RUNNING)
+		r = error_setx(err, -EEXIST, "container %s is not running", cid);
+	else
+		r = exec_new_locked(e, c, body, &x, err);
+	if (r >= 0) {
+		x->probe = true;
+		id = xstrdup(x->id);
+	}
+	pthread_mutex_unlock(&e->lock);
+	if (r < 0)
+		return r;
+	r = exec_launch(e, id, false, false, &l, err);
+	if (r < 0) {
+		launch_release(&l);
+		return r;
+	}
+	*ret_fd = TAKE_FD(l.afd);
+	*ret_pid = l.pid;
+	*ret_exec_id = TAKE_PTR(id);
+	return 0;
+}
+
+void exec_probe_done(struct engine *e, const char *exec_id, int code)
+{
+	exec_finished(e, exec_id, code);
 }
 
 int engine_exec_inspect(struct engine *e, const char *exec_id, json_object **ret,

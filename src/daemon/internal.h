@@ -24,6 +24,19 @@ const char *cstatus_name(enum cstatus s);
 
 struct exec_proc;
 
+/* State.Health (health.c), dockerd's: a container has one once it ran with a healthcheck. */
+enum health_status { HEALTH_STARTING, HEALTH_HEALTHY, HEALTH_UNHEALTHY };
+struct health {
+	enum health_status status;
+	int failing_streak;
+	json_object *log; /* the last results (5), oldest first; NULL before the first */
+	/* the probing, not persisted */
+	bool monitoring; /* probes are due: the container runs and is not paused */
+	bool probing;	 /* one is in flight */
+	int64_t next_ns; /* when the next one is due (realtime) */
+	uint64_t gen;	 /* bumps when probing stops or starts over: older results are dropped */
+};
+
 struct container {
 	char *id;
 	char *name; /* "/name" */
@@ -68,6 +81,7 @@ struct container {
 	/* links.c: what the legacy links give the start under way (env, /etc/hosts lines) */
 	char **link_env;
 	char *link_hosts;
+	struct health *health; /* NULL: none (health.c) */
 
 	struct container *next;
 };
@@ -81,7 +95,8 @@ struct exec_proc {
 	bool running, started, exited;
 	int exit_code;
 	pid_t pid;
-	char *dir; /* shim dir of the container */
+	char *dir;  /* shim dir of the container */
+	bool probe; /* a health probe's: forgotten once it exited */
 	struct exec_proc *next;
 };
 
@@ -124,7 +139,44 @@ struct engine {
 	unsigned n_tombstones;
 	struct janitor *janitor; /* janitor.c */
 	struct netpool *netpool; /* netpool.c */
+	struct prober *prober;	 /* health.c */
 };
+
+/*
+ * health.c: healthchecks as dockerd runs them (moby daemon/health.go). One thread runs the
+ * probes of every container, while some container has a healthcheck; each probe is an exec
+ * (exec_probe_start), run without the engine lock.
+ */
+/* Create: checks the request's Config.Healthcheck (dockerd's messages) and merges it over the
+ * image's (image_hc may be NULL); *ret is a new reference or NULL for none. */
+int health_config_merge(json_object *hc, json_object *image_hc, json_object **ret,
+			struct error **err);
+/* With the lock. A start or a re-adoption: the status starts over ("starting", its log
+ * kept) and the probes begin, when the container has a healthcheck. */
+void health_start_locked(struct engine *e, struct container *c);
+/* With the lock. The container exited or was paused: no more probes, and the status is
+ * "unhealthy", as dockerd's when its monitor stops. */
+void health_stop_locked(struct engine *e, struct container *c);
+/* With the lock. Unpaused: the probes go on (the status stays). */
+void health_resume_locked(struct engine *e, struct container *c);
+/* State.Health as inspect shows it and the store keeps it; NULL when none. */
+json_object *health_json(const struct health *h);
+/* From the store's document ("Health"), NULL when none. */
+struct health *health_from_json(json_object *o);
+void health_free(struct health *h);
+/* "healthy", "unhealthy", "starting"; "none" for NULL (ps --filter health=). */
+const char *health_status_name(const struct health *h);
+/* engine_close: the thread stops, probes in flight are killed. */
+void health_shutdown(struct engine *e);
+
+/* exec.c for health.c: a probe is an exec of cmd (an array) as dockerd runs them: no stdin,
+ * stdout and stderr attached, with the container's user, environment and working directory.
+ * *ret_fd: the shim's ATTACH connection (output frames, then the exit frame); *ret_pid: the
+ * process. The exec is listed (ExecIDs) until exec_probe_done(). */
+int exec_probe_start(struct engine *e, const char *cid, json_object *cmd, char **ret_exec_id,
+		     int *ret_fd, pid_t *ret_pid, struct error **err);
+/* The probe's process exited with code: its exec_die event, and the exec goes. */
+void exec_probe_done(struct engine *e, const char *exec_id, int code);
 
 /* links.c: legacy links. At create, with the lock: checks HostConfig.Links and stores them
  * as dockerd does ("/child:/parent/alias"). At start, with the lock: the environment and

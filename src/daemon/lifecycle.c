@@ -435,6 +435,7 @@ static int start_locked_released(struct engine *e, const char *id, struct error 
 	free(c->error);
 	c->error = NULL;
 	c->exit_code = 0;
+	health_start_locked(e, c);
 	store_save(e, c);
 	{
 		json_object *attrs = json_object_new_object();
@@ -781,6 +782,7 @@ int engine_container_pause(struct engine *e, const char *ref, struct error **err
 		r = error_setx(err, -EIO, "Cannot pause container %s: %s", c->id, e2->msg);
 	else {
 		c->status = C_PAUSED;
+		health_stop_locked(e, c); /* as dockerd: no probes, "unhealthy" */
 		store_save(e, c);
 		json_object *attrs = json_object_new_object();
 		json_add_str(attrs, "name", c->name + 1);
@@ -805,6 +807,7 @@ int engine_container_unpause(struct engine *e, const char *ref, struct error **e
 		r = error_setx(err, -EIO, "Cannot unpause container %s: %s", c->id, e2->msg);
 	else {
 		c->status = C_RUNNING;
+		health_resume_locked(e, c);
 		store_save(e, c);
 		json_object *attrs = json_object_new_object();
 		json_add_str(attrs, "name", c->name + 1);
@@ -1289,6 +1292,7 @@ static void handle_exit_locked(struct engine *e, struct container *c, int code, 
 		close(c->watch_fd);
 		c->watch_fd = -1;
 	}
+	health_stop_locked(e, c); /* restarted with the container, if it restarts */
 	c->exit_code = code;
 	c->finished_ns = when > 0 ? when : now_ns();
 	c->status = C_EXITED;
@@ -1535,6 +1539,10 @@ int lifecycle_reconcile(struct engine *e)
 							: C_RUNNING;
 				json_object_put(st);
 			}
+			/* dockerd restores the probes of a running container, its status
+			 * starting over */
+			if (c->status == C_RUNNING)
+				health_start_locked(e, c);
 		}
 	}
 	pthread_mutex_unlock(&e->lock);

@@ -857,7 +857,7 @@ int spec_exec_process(struct engine *e, struct container *c, json_object *body, 
 	_cleanup_free_ char *run = container_rundir(e, c->id);
 	_cleanup_free_ char *cfgpath = xasprintf("%s/config.json", run);
 	_cleanup_json_ json_object *spec = NULL;
-	_cleanup_free_ char *rootfs = xasprintf("%s/merged", container_dir(e, c->id));
+	_cleanup_free_ char *rootfs = NULL;
 	json_object *proc, *p, *cmd = get(body, "Cmd");
 	int r;
 
@@ -884,7 +884,6 @@ int spec_exec_process(struct engine *e, struct container *c, json_object *body, 
 	}
 	if (!isempty(get_s(body, "User"))) {
 		json_object *u = NULL;
-		free(rootfs);
 		rootfs = xasprintf("/proc/%d/root", (int)c->pid);
 		r = resolve_user(rootfs, get_s(body, "User"), NULL, &u, err);
 		if (r < 0) {

@@ -59,6 +59,8 @@ static json_object *container_doc(const struct container *c)
 	json_add_bool(o, "Tty", c->tty);
 	if (c->net)
 		json_object_object_add(o, "Net", json_object_get(c->net));
+	if (c->health)
+		json_object_object_add(o, "Health", health_json(c->health));
 	return o;
 }
 
@@ -182,6 +184,8 @@ int store_load_all(struct engine *e, struct error **err)
 		if (json_object_object_get_ex(doc, "Net", &v) &&
 		    json_object_is_type(v, json_type_object))
 			c->net = json_object_get(v);
+		if (json_object_object_get_ex(doc, "Health", &v))
+			c->health = health_from_json(v);
 		if (json_object_object_get_ex(doc, "Args", &v))
 			for (size_t i = 0; i < json_object_array_length(v); i++)
 				c->args = strv_append(

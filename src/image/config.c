@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Image configs: bounded parsing, diff ids, created time, `--change` lines. */
 #include <ctype.h>
+#include <inttypes.h>
 #include <time.h>
 
 #include "internal.h"
@@ -201,6 +202,106 @@ static int apply_pairs(json_object *cfg, const char *what, const char *rest, boo
 	return 0;
 }
 
+/* HEALTHCHECK [--interval=D] [--timeout=D] [--start-period=D] [--start-interval=D]
+ * [--retries=N] CMD command | NONE, as a Dockerfile has it (dockerd's wording for errors). */
+static int apply_healthcheck(json_object *cfg, const char *rest, struct error **err)
+{
+	static const char *const flags[] = {"interval", "timeout", "start-period",
+					    "start-interval"};
+	static const char *const keys[] = {"Interval", "Timeout", "StartPeriod", "StartInterval"};
+	int64_t d[ELEMENTSOF(flags)] = {0}, retries = 0;
+	_cleanup_free_ char *type = NULL;
+	json_object *hc, *test;
+	size_t k;
+
+	while (startswith(rest, "--")) {
+		_cleanup_free_ char *flag = NULL;
+		const char *eq;
+		size_t i;
+		for (k = 0; rest[k] && !isspace((unsigned char)rest[k]); k++)
+			;
+		flag = xstrndup(rest + 2, k - 2);
+		rest += k;
+		while (isspace((unsigned char)*rest))
+			rest++;
+		eq = strchr(flag, '=');
+		if (!eq)
+			return error_setx(err, -EINVAL, "Missing a value on flag: --%s", flag);
+		flag[eq - flag] = 0;
+		if (streq(flag, "retries")) {
+			if (safe_atoi64(eq + 1, &retries) < 0 || retries > INT32_MAX)
+				return error_setx(
+				    err, -EINVAL,
+				    "strconv.ParseInt: parsing \"%s\": invalid syntax", eq + 1);
+			if (retries < 0)
+				return error_setx(err, -EINVAL,
+						  "--retries cannot be negative (%" PRId64 ")",
+						  retries);
+			continue;
+		}
+		for (i = 0; i < ELEMENTSOF(flags) && !streq(flags[i], flag); i++)
+			;
+		if (i == ELEMENTSOF(flags))
+			return error_setx(err, -EINVAL, "Unknown flag: %s", flag);
+		if (eq[1] && parse_go_duration(eq + 1, &d[i]) < 0)
+			return error_setx(err, -EINVAL, "time: invalid duration \"%s\"", eq + 1);
+		if (d[i] != 0 && d[i] < 1000000)
+			return error_setx(err, -EINVAL, "Interval \"%s\" cannot be less than 1ms",
+					  flag);
+	}
+	for (k = 0; rest[k] && !isspace((unsigned char)rest[k]); k++)
+		;
+	if (k == 0)
+		return error_setx(err, -EINVAL, "HEALTHCHECK requires at least one argument");
+	type = xstrndup(rest, k);
+	for (char *c = type; *c; c++)
+		*c = toupper((unsigned char)*c);
+	rest += k;
+	while (isspace((unsigned char)*rest))
+		rest++;
+	hc = json_object_new_object();
+	if (streq(type, "NONE")) {
+		if (*rest) {
+			json_object_put(hc);
+			return error_setx(err, -EINVAL, "HEALTHCHECK NONE takes no arguments");
+		}
+		test = json_object_new_array();
+		json_object_array_add(test, json_object_new_string("NONE"));
+		json_object_object_add(hc, "Test", test);
+		json_object_object_add(cfg, "Healthcheck", hc);
+		return 0;
+	}
+	if (!streq(type, "CMD")) {
+		json_object_put(hc);
+		return error_setx(err, -EINVAL, "Unknown type \"%s\" in HEALTHCHECK (try CMD)",
+				  type);
+	}
+	if (!*rest) {
+		json_object_put(hc);
+		return error_setx(err, -EINVAL, "missing command after HEALTHCHECK CMD");
+	}
+	/* The JSON form runs as it is, the shell form through the container's shell. */
+	test = json_object_new_array();
+	{
+		_cleanup_json_ json_object *argv = cmd_value(rest, false);
+		bool shell =
+		    json_object_array_length(argv) == 1 &&
+		    streq(json_object_get_string(json_object_array_get_idx(argv, 0)), rest);
+		json_object_array_add(test, json_object_new_string(shell ? "CMD-SHELL" : "CMD"));
+		for (size_t i = 0; i < json_object_array_length(argv); i++)
+			json_object_array_add(test,
+					      json_object_get(json_object_array_get_idx(argv, i)));
+	}
+	json_object_object_add(hc, "Test", test);
+	for (size_t i = 0; i < ELEMENTSOF(keys); i++)
+		if (d[i])
+			json_object_object_add(hc, keys[i], json_object_new_int64(d[i]));
+	if (retries)
+		json_object_object_add(hc, "Retries", json_object_new_int64(retries));
+	json_object_object_add(cfg, "Healthcheck", hc);
+	return 0;
+}
+
 int config_apply_changes(json_object *cfg, json_object *changes, struct error **err)
 {
 	size_t n;
@@ -276,6 +377,8 @@ int config_apply_changes(json_object *cfg, json_object *changes, struct error **
 				json_object_object_add(cfg, "OnBuild", ob);
 			}
 			json_object_array_add(ob, json_object_new_string(rest));
+		} else if (streq(instr, "HEALTHCHECK")) {
+			r = apply_healthcheck(cfg, rest, err);
 		} else {
 			return error_setx(err, -EINVAL, "%s is not a valid change command", instr);
 		}

@@ -159,6 +159,28 @@ static void test_times(void)
 	CHECK(parse_go_duration("1.5s", &ns) == 0 && ns == 1500000000);
 	CHECK(parse_go_duration("300ms", &ns) == 0 && ns == 300000000);
 	CHECK(parse_go_duration("10", &ns) < 0);
+	{
+		/* Go's Duration.String(), as dockerd's messages print durations */
+		static const struct {
+			int64_t ns;
+			const char *s;
+		} t[] = {{0, "0s"},
+			 {999, "999ns"},
+			 {1500, "1.5µs"},
+			 {300000000, "300ms"},
+			 {1250000, "1.25ms"},
+			 {S, "1s"},
+			 {1500000000, "1.5s"},
+			 {90 * S, "1m30s"},
+			 {120 * S, "2m0s"},
+			 {3600 * S, "1h0m0s"},
+			 {3661 * S + 1, "1h1m1.000000001s"},
+			 {-2 * S, "-2s"}};
+		for (size_t i = 0; i < ELEMENTSOF(t); i++) {
+			_cleanup_free_ char *f = format_go_duration(t[i].ns);
+			CHECK_STREQ(f, t[i].s);
+		}
+	}
 	CHECK(parse_timestamp_arg("10m", 1700000600LL * S, &s) == 0);
 	CHECK_STREQ(s, "1700000000");
 	free(s);

@@ -446,6 +446,52 @@ static void test_import_changes(void)
 	CHECK(json_object_object_get_ex(c, "User", &v) &&
 	      streq(json_object_get_string(v), "nobody"));
 	{
+		/* HEALTHCHECK, as a Dockerfile has it: shell and JSON forms, NONE, flags */
+		static const struct {
+			const char *change, *want;
+		} t[] = {
+		    {"HEALTHCHECK --interval=5s --retries=2 CMD curl -f x || exit 1",
+		     "{\"Test\":[\"CMD-SHELL\",\"curl -f x || exit 1\"],\"Interval\":5000000000,"
+		     "\"Retries\":2}"},
+		    {"HEALTHCHECK --timeout=1m30s --start-period=0 CMD [\"true\",\"x\"]",
+		     "{\"Test\":[\"CMD\",\"true\",\"x\"],\"Timeout\":90000000000}"},
+		    {"healthcheck none", "{\"Test\":[\"NONE\"]}"},
+		};
+		static const struct {
+			const char *change, *err;
+		} bad[] = {
+		    {"HEALTHCHECK --interval=10us CMD true",
+		     "Interval \"interval\" cannot be less than 1ms"},
+		    {"HEALTHCHECK --retries=-1 CMD true", "--retries cannot be negative (-1)"},
+		    {"HEALTHCHECK NONE x", "HEALTHCHECK NONE takes no arguments"},
+		    {"HEALTHCHECK RUN true", "Unknown type \"RUN\" in HEALTHCHECK (try CMD)"},
+		    {"HEALTHCHECK CMD", "missing command after HEALTHCHECK CMD"},
+		    {"HEALTHCHECK --every=1s CMD true", "Unknown flag: every"},
+		};
+		for (size_t k = 0; k < ELEMENTSOF(t); k++) {
+			_cleanup_json_ json_object *chg = json_object_new_array();
+			_cleanup_(image_info_freep) struct image_info *hi = NULL;
+			_cleanup_free_ char *hid = NULL;
+			json_object *hc, *hcfg;
+			json_object_array_add(chg, json_object_new_string(t[k].change));
+			CHECK(import_dir_tar(s, "imp:hc", chg, &hid) == 0);
+			CHECK(image_lookup(s, "imp:hc", &hi, NULL) == 0);
+			CHECK(hi && json_object_object_get_ex(hi->config, "config", &hcfg) &&
+			      json_object_object_get_ex(hcfg, "Healthcheck", &hc) &&
+			      streq(json_object_to_json_string_ext(hc, JSON_C_TO_STRING_PLAIN),
+				    t[k].want));
+		}
+		for (size_t k = 0; k < ELEMENTSOF(bad); k++) {
+			_cleanup_json_ json_object *chg = json_object_new_array();
+			_cleanup_error_ struct error *e2 = NULL;
+			_cleanup_close_ int fd =
+			    tar_of((const struct m[]){{"a", "b"}, {NULL, NULL}}, false);
+			json_object_array_add(chg, json_object_new_string(bad[k].change));
+			CHECK(image_import(s, fd, NULL, chg, NULL, NULL, &e2) == -EINVAL);
+			CHECK(e2 && strstr(e2->msg, bad[k].err));
+		}
+	}
+	{
 		_cleanup_json_ json_object *bad = json_tokener_parse("[\"RUN rm -rf /\"]");
 		_cleanup_close_ int fd =
 		    tar_of((const struct m[]){{"a", "b"}, {NULL, NULL}}, false);
