@@ -61,6 +61,10 @@ int api_system_info(struct api_req *r);
 int api_system_events(struct api_req *r);
 int api_system_df(struct api_req *r);
 int api_system_prune_empty(struct api_req *r);
+int api_volumes_list(struct api_req *r);
+int api_volumes_get(struct api_req *r);
+int api_volumes_delete(struct api_req *r);
+int api_volumes_create(struct api_req *r);
 
 int api_containers_create(struct api_req *r);
 int api_containers_list(struct api_req *r);

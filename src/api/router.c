@@ -36,6 +36,10 @@ static const struct route routes[] = {
     {"POST", "/networks/{}/connect", api_networks_connect},
     {"POST", "/networks/{}/disconnect", api_networks_disconnect},
     {"POST", "/volumes/prune", api_system_prune_empty},
+    {"GET", "/volumes", api_volumes_list},
+    {"POST", "/volumes/create", api_volumes_create},
+    {"GET", "/volumes/{}", api_volumes_get},
+    {"DELETE", "/volumes/{}", api_volumes_delete},
     {"POST", "/build/prune", api_system_prune_empty},
 
     {"POST", "/containers/create", api_containers_create},

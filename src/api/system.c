@@ -54,6 +54,36 @@ int api_system_prune_empty(struct api_req *r)
 	return api_json(r, 200, o);
 }
 
+/*
+ * Named volumes are not in berth yet (host binds and tmpfs are): the volume routes answer
+ * as a Docker daemon without volumes does, so that `docker volume ls`, `inspect` and
+ * compose's checks read "none" rather than "page not found", and creating one says why.
+ */
+int api_volumes_list(struct api_req *r)
+{
+	json_object *o = json_object_new_object();
+	json_object_object_add(o, "Volumes", json_object_new_array());
+	json_object_object_add(o, "Warnings", NULL);
+	return api_json(r, 200, o);
+}
+
+int api_volumes_get(struct api_req *r)
+{
+	return api_errorf(r, 404, "get %s: no such volume", r->params[0]);
+}
+
+int api_volumes_delete(struct api_req *r)
+{
+	return api_errorf(r, 404, "get %s: no such volume", r->params[0]);
+}
+
+int api_volumes_create(struct api_req *r)
+{
+	return api_errorf(r, 501,
+			  "named volumes are not supported by berth yet: use a bind "
+			  "mount (-v /host/path:/path) or --tmpfs");
+}
+
 /* Docker's time parameters: unix seconds with an optional fraction, or RFC 3339. */
 static int parse_ts(const char *s, int64_t *ret)
 {
@@ -101,6 +131,16 @@ int api_system_events(struct api_req *r)
 		return api_errorf(r, 400, "invalid time value");
 	if (api_filters(r, &filters) < 0)
 		return -EINVAL;
+	{
+		static const char *const allowed[] = {"config", "container", "daemon",	"event",
+						      "image",	"label",     "network", "node",
+						      "plugin", "scope",     "secret",	"service",
+						      "type",	"volume",    NULL};
+		if (json_filters_check(filters, allowed, &err) < 0) {
+			json_object_put(filters);
+			return api_error(r, -EINVAL, err);
+		}
+	}
 	if (http_stream_begin(r->c, 200, "application/json", NULL) < 0) {
 		if (filters)
 			json_object_put(filters);

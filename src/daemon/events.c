@@ -58,7 +58,9 @@ void event_emit_locked(struct engine *e, const char *type, const char *action, c
 
 static bool event_matches(json_object *ev, json_object *filters)
 {
-	static const char *const keys[] = {"type", "event", "container", "image", "label"};
+	static const char *const keys[] = {"type",    "event",	"container", "image",  "label",
+					   "network", "volume", "plugin",    "daemon", "node",
+					   "service", "secret", "config",    "scope"};
 	json_object *v, *actor = NULL, *attrs = NULL;
 	const char *type = "", *action = "", *id = "";
 	if (json_object_object_get_ex(ev, "Type", &v))
@@ -98,7 +100,15 @@ static bool event_matches(json_object *ev, json_object *filters)
 					ok |= streq(json_object_get_string(n), *w);
 				if (attrs && json_object_object_get_ex(attrs, "image", &n))
 					ok |= streq(json_object_get_string(n), *w);
-			} else if (streq(keys[k], "label")) {
+			} else if (streq(keys[k], "scope")) {
+				ok |= streq(*w, "local");
+			} else if (!streq(keys[k], "label")) {
+				/* dockerd's FuzzyMatch: a prefix of the actor's id or name */
+				json_object *n = NULL;
+				ok |= startswith(id, *w) != NULL;
+				if (attrs && json_object_object_get_ex(attrs, "name", &n))
+					ok |= startswith(json_object_get_string(n), *w) != NULL;
+			} else {
 				_cleanup_free_ char *kv = xstrdup(*w);
 				char *eq = strchr(kv, '=');
 				json_object *lv;

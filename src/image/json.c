@@ -74,27 +74,33 @@ static bool labels_match(json_object *config, char **want)
 	return true;
 }
 
-/* Docker's reference filter: path.Match against "name:tag" and "name" (familiar). */
-static bool reference_match(char *const *tags, char *const *digests, char **patterns)
+/* Docker's reference filter (FamiliarMatch): path.Match against "name:tag" (or
+ * "name@digest") and against "name". */
+static bool reference_match_one(const char *ref, char **patterns)
 {
-	for (char **p = patterns; p && *p; p++) {
-		for (int pass = 0; pass < 2; pass++)
-			for (char *const *t = pass ? digests : tags; t && *t; t++) {
-				_cleanup_free_ char *name = xstrdup(*t);
-				char *sep = strchr(name, '@');
-				if (!sep) {
-					char *slash = strrchr(name, '/');
-					sep = strrchr(slash ? slash : name, ':');
-				}
-				if (fnmatch(*p, *t, FNM_PATHNAME) == 0)
-					return true;
-				if (sep)
-					*sep = 0;
-				if (fnmatch(*p, name, FNM_PATHNAME) == 0)
-					return true;
-			}
+	_cleanup_free_ char *name = xstrdup(ref);
+	char *sep = strchr(name, '@');
+	if (!sep) {
+		char *slash = strrchr(name, '/');
+		sep = strrchr(slash ? slash : name, ':');
 	}
+	if (sep)
+		*sep = 0;
+	for (char **p = patterns; p && *p; p++)
+		if (fnmatch(*p, ref, FNM_PATHNAME) == 0 || fnmatch(*p, name, FNM_PATHNAME) == 0)
+			return true;
 	return false;
+}
+
+/* The references of a list that match: as dockerd, an image listed under a reference
+ * filter shows only the tags and digests that matched. */
+static char **references_matching(char *const *refs, char **patterns)
+{
+	char **out = xnew0(char *, 1);
+	for (char *const *t = refs; t && *t; t++)
+		if (reference_match_one(*t, patterns))
+			out = strv_append(out, *t);
+	return out;
 }
 
 static json_object *labels_of(json_object *config)
@@ -213,10 +219,22 @@ int image_list_json(struct image_store *s, json_object *filters, bool all, json_
 			continue;
 		if (labels && !labels_match(l[i]->config, labels))
 			continue;
-		if (refs && refs[0] && !reference_match(l[i]->repo_tags, l[i]->repo_digests, refs))
-			continue;
 		if (l[i]->created >= before_t || l[i]->created <= since_t)
 			continue;
+		if (refs && refs[0]) {
+			_cleanup_strv_free_ char **tags =
+			    references_matching(l[i]->repo_tags, refs);
+			_cleanup_strv_free_ char **digests =
+			    references_matching(l[i]->repo_digests, refs);
+			json_object *row;
+			if (!tags[0] && !digests[0])
+				continue;
+			row = summary(l[i], -1);
+			json_object_object_add(row, "RepoTags", json_strv_new(tags));
+			json_object_object_add(row, "RepoDigests", json_strv_new(digests));
+			json_object_array_add(out, row);
+			continue;
+		}
 		json_object_array_add(out, summary(l[i], -1));
 	}
 	(void)all; /* no intermediate build images to hide yet */

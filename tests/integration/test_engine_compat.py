@@ -161,3 +161,31 @@ def test_create_refuses_up_front(d):
     # host networking: the host's name, as dockerd
     assert ok(d.docker("run", "--rm", "--network", "host", "busybox", "hostname")).strip() == \
         socket.gethostname()
+
+
+def test_images_reference_filter_lists_matching_tags_only(d):
+    ok(d.docker("tag", "busybox", "busybox:v2"))
+    ok(d.docker("tag", "busybox", "myrepo/bb:1"))
+    rows = lambda *a: ok(d.docker("images", "--format", "{{.Repository}}:{{.Tag}}", *a)).split()
+    assert sorted(rows("busybox")) == ["busybox:latest", "busybox:v2"]
+    assert rows("--filter", "reference=*/bb") == ["myrepo/bb:1"]
+    assert rows("--filter", "reference=busybox:v*") == ["busybox:v2"]
+    assert len(ok(d.docker("images", "-q", "busybox:v2")).split()) == 1
+    assert rows("--filter", "reference=nomatch") == []
+    ok(d.docker("rmi", "busybox:v2", "myrepo/bb:1"))
+
+
+def test_events_filters_checked(d):
+    e = err(d.docker("events", "--since", "0", "--until", "1", "--filter", "bogus=1"))
+    assert "invalid filter 'bogus'" in e
+    ok(d.docker("events", "--since", "0", "--until", "1", "--filter", "network=x",
+                "--filter", "scope=local"))
+
+
+def test_volume_commands_without_named_volumes(d):
+    assert ok(d.docker("volume", "ls")) == "DRIVER    VOLUME NAME\n"
+    e = err(d.docker("volume", "inspect", "nope"))
+    assert "get nope: no such volume" in e
+    e = err(d.docker("volume", "create", "v1"))
+    assert "named volumes are not supported by berth yet" in e
+    assert ok(d.docker("volume", "prune", "-f")).startswith("Total reclaimed space: 0B")
