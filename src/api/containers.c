@@ -240,6 +240,7 @@ int api_containers_logs(struct api_req *r)
 		return api_errorf(r, 400, "Bad parameters: you must choose at least one stream");
 	o.follow = api_query_bool(r, "follow", false);
 	o.timestamps = api_query_bool(r, "timestamps", false);
+	o.details = api_query_bool(r, "details", false);
 	o.since_ns = ts_param(r, "since");
 	o.until_ns = ts_param(r, "until");
 	if (o.since_ns < 0 || o.until_ns < 0)

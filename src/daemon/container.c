@@ -95,14 +95,7 @@ void container_free(struct container *c)
 	while (c->execs) {
 		struct exec_proc *x = c->execs;
 		c->execs = x->next;
-		free(x->id);
-		free(x->container_id);
-		free(x->dir);
-		if (x->config)
-			json_object_put(x->config);
-		if (x->process)
-			json_object_put(x->process);
-		free(x);
+		exec_proc_free(x);
 	}
 	free(c);
 }

@@ -80,9 +80,17 @@ static int exec_new_locked(struct engine *e, struct container *c, json_object *b
 	char id[65];
 	int r;
 
-	r = spec_exec_process(e, c, body, &proc, err);
-	if (r < 0)
+	_cleanup_error_ struct error *user_err = NULL;
+
+	r = spec_exec_process(e, c, body, &proc, &user_err);
+	if (r < 0 && !startswith(user_err->msg, "unable to find user") &&
+	    !startswith(user_err->msg, "unable to find group")) {
+		if (err) {
+			*err = user_err;
+			user_err = NULL;
+		}
 		return r;
+	}
 	if (getrandom(b, sizeof(b), 0) != sizeof(b))
 		memset(b, 7, sizeof(b));
 	for (size_t i = 0; i < 32; i++)
@@ -92,6 +100,7 @@ static int exec_new_locked(struct engine *e, struct container *c, json_object *b
 	x->container_id = xstrdup(c->id);
 	x->config = json_object_get(body);
 	x->process = proc;
+	x->start_error = user_err ? xstrdup(user_err->msg) : NULL;
 	x->tty = get_b(body, "Tty");
 	x->open_stdin = get_b(body, "AttachStdin");
 	x->open_stdout = get_b(body, "AttachStdout");
@@ -152,8 +161,9 @@ int engine_exec_lookup(struct engine *e, const char *exec_id, bool *ret_tty, str
 	return r;
 }
 
-static void exec_proc_free(struct exec_proc *x)
+void exec_proc_free(struct exec_proc *x)
 {
+	free(x->start_error);
 	free(x->id);
 	free(x->container_id);
 	free(x->dir);
@@ -271,6 +281,12 @@ static int exec_launch(struct engine *e, const char *exec_id, bool detach, bool 
 	}
 	x->started = true;
 	x->running = true;
+	if (x->start_error) {
+		r = error_setx(err, -EINVAL, "%s", x->start_error);
+		pthread_mutex_unlock(&e->lock);
+		exec_finished(e, exec_id, 126);
+		return r;
+	}
 	l->tty = x->tty;
 	l->want_in = x->open_stdin && !detach && have_stdin;
 	l->want_out = x->open_stdout && !detach;

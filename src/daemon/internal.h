@@ -97,6 +97,9 @@ struct exec_proc {
 	pid_t pid;
 	char *dir;  /* shim dir of the container */
 	bool probe; /* a health probe's: forgotten once it exited */
+	/* What fails at start rather than at create, as in dockerd (the runtime resolves the
+	 * user there): the message, for an exit code of 126. NULL: none. */
+	char *start_error;
 	struct exec_proc *next;
 };
 
@@ -255,6 +258,8 @@ int spec_exec_process(struct engine *e, struct container *c, json_object *body, 
 		      struct error **err);
 
 /* Events (events.c). With the lock held. */
+/* exec.c: free an exec (not linked anywhere any more). */
+void exec_proc_free(struct exec_proc *x);
 /* A signal by name (KILL, SIGKILL, sigkill) or number (1-64); -1 when it is neither. */
 int signal_parse(const char *s);
 /* Copy c's labels into an event's attributes (keys already there win). */

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* attach (through the shim's socket) and logs (from the json-file log). */
+#include <ctype.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <poll.h>
@@ -216,9 +217,65 @@ struct logline {
 	int stream;
 	char *time;
 	int64_t t;
+	char *attrs; /* for --details: "k=v,k2=v2 " (keys sorted, query-escaped), or " " */
 };
 
-static bool parse_line(const char *line, struct logline *l)
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Go's url.QueryEscape */
+static char *query_escape(const char *s)
+{
+	char *out = xmalloc(3 * strlen(s) + 1), *p = out;
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~')
+			*p++ = (char)c;
+		else if (c == ' ')
+			*p++ = '+';
+		else
+			p += sprintf(p, "%%%02X", c);
+	}
+	*p = 0;
+	return out;
+}
+
+/* dockerd's details prefix: the line's attributes (json-file's "attrs"), then a space. */
+static char *details_prefix(json_object *attrs)
+{
+	_cleanup_strv_free_ char **kv = NULL;
+	char *out;
+	size_t n;
+	if (!attrs || !json_object_is_type(attrs, json_type_object))
+		return xstrdup(" ");
+	json_object_object_foreach(attrs, k, v)
+	{
+		_cleanup_free_ char *ek = query_escape(k);
+		_cleanup_free_ char *ev = query_escape(json_object_get_string(v));
+		_cleanup_free_ char *pair = xasprintf("%s=%s", ek, ev);
+		kv = strv_append(kv, pair);
+	}
+	n = strv_length(kv);
+	if (n == 0)
+		return xstrdup(" ");
+	qsort(kv, n, sizeof(*kv), cmp_str);
+	out = xstrdup("");
+	for (size_t i = 0; i < n; i++) {
+		char *x = xasprintf("%s%s%s", out, i ? "," : "", kv[i]);
+		free(out);
+		out = x;
+	}
+	{
+		char *x = xasprintf("%s ", out);
+		free(out);
+		out = x;
+	}
+	return out;
+}
+
+static bool parse_line(const char *line, struct logline *l, bool details)
 {
 	_cleanup_json_ json_object *o = json_tokener_parse(line);
 	json_object *v;
@@ -236,6 +293,8 @@ static bool parse_line(const char *line, struct logline *l)
 	l->time = json_object_object_get_ex(o, "time", &v) ? xstrdup(json_object_get_string(v))
 							   : xstrdup("");
 	l->t = parse_time(l->time);
+	if (details)
+		l->attrs = details_prefix(json_object_object_get_ex(o, "attrs", &v) ? v : NULL);
 	return true;
 }
 
@@ -292,10 +351,13 @@ static int emit_line(const struct logs_opts *o, struct logout *w, struct logline
 		return 0;
 	if (o->until_ns && l->t > o->until_ns)
 		return 0;
-	if (o->timestamps) {
-		/* Docker: RFC3339Nano with a fixed 9-digit fraction, then a space. */
-		_cleanup_free_ char *ts = format_time_ns(l->t);
-		_cleanup_free_ char *pre = xasprintf("%s ", l->t ? ts : l->time);
+	if (o->timestamps || o->details) {
+		/* Docker: RFC3339Nano with a fixed 9-digit fraction, then a space; then the
+		 * details (attributes) and a space. */
+		_cleanup_free_ char *ts = o->timestamps ? format_time_ns(l->t) : NULL;
+		_cleanup_free_ char *pre =
+		    xasprintf("%s%s%s", o->timestamps ? (l->t ? ts : l->time) : "",
+			      o->timestamps ? " " : "", o->details ? l->attrs : "");
 		return logout_add(w, l->stream, pre, strlen(pre), l->log, l->len);
 	}
 	return logout_add(w, l->stream, l->log, l->len, NULL, 0);
@@ -305,7 +367,8 @@ static void logline_free(struct logline *l)
 {
 	free(l->log);
 	free(l->time);
-	l->log = l->time = NULL;
+	free(l->attrs);
+	l->log = l->time = l->attrs = NULL;
 }
 
 /* The log files, oldest first: <log>.N ... <log>.1, <log> (json-file's rotation). */
@@ -366,7 +429,7 @@ static int drain_file(const struct logs_opts *o, struct logout *w, FILE *f, char
 			fseek(f, -k, SEEK_CUR);
 			break;
 		}
-		if (!parse_line(*line, &l))
+		if (!parse_line(*line, &l, o->details))
 			continue;
 		r = emit_line(o, w, &l);
 		logline_free(&l);
@@ -425,7 +488,7 @@ int engine_container_logs(struct engine *e, const char *id, const struct logs_op
 			_cleanup_fclose_ FILE *g = fopen(*p, "re");
 			while (g && getline(&line, &cap, g) > 0) {
 				struct logline l = {0};
-				if (!parse_line(line, &l))
+				if (!parse_line(line, &l, o->details))
 					continue;
 				if (!max) {
 					r = emit_line(o, &w, &l);

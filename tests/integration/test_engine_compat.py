@@ -189,3 +189,21 @@ def test_volume_commands_without_named_volumes(d):
     e = err(d.docker("volume", "create", "v1"))
     assert "named volumes are not supported by berth yet" in e
     assert ok(d.docker("volume", "prune", "-f")).startswith("Total reclaimed space: 0B")
+
+
+def test_logs_details(d):
+    ok(d.docker("run", "--name", "det", "busybox", "sh", "-c", "echo out; echo err >&2"))
+    p = d.docker("logs", "--details", "det")
+    assert (p.stdout, p.stderr) == (" out\n", " err\n")
+    p = d.docker("logs", "--details", "-t", "det")
+    assert p.stdout.count("Z  out") == 1, p.stdout
+    ok(d.docker("rm", "det"))
+
+
+def test_exec_unknown_user_fails_at_start_with_126(d):
+    ok(d.docker("run", "-d", "--name", "xu", "busybox", "sleep", "60"))
+    p = d.docker("exec", "-u", "nosuch", "xu", "true")
+    assert p.returncode == 126, (p.returncode, p.stderr)
+    assert "unable to find user nosuch: no matching entries in passwd file" in p.stderr
+    assert ok(d.docker("exec", "-u", "1000", "xu", "id", "-u")) == "1000\n"
+    ok(d.docker("rm", "-f", "xu"))
