@@ -561,6 +561,7 @@ static int check_host_config(json_object *hc, struct error **err)
 	int64_t res = get_i(hc, "MemoryReservation", 0), nano = get_i(hc, "NanoCpus", 0);
 	int64_t period = get_i(hc, "CpuPeriod", 0), quota = get_i(hc, "CpuQuota", 0);
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	int r;
 
 	if (ncpu < 1)
 		ncpu = 1;
@@ -633,25 +634,9 @@ static int check_host_config(json_object *hc, struct error **err)
 			   "invalid restart policy: unknown policy '%s'; use one of 'no', "
 			   "'always', 'on-failure', or 'unless-stopped'",
 			   rpn);
-	{
-		json_object *b = get(hc, "Binds");
-		for (size_t i = 0; b && i < json_object_array_length(b); i++) {
-			const char *s = json_object_get_string(json_object_array_get_idx(b, i));
-			if (!s || !strchr(s, ':'))
-				return bad(err, "invalid volume specification: '%s'", s ? s : "");
-			if (s[0] != '/')
-				return bad(err,
-					   "invalid volume specification: '%s': named volumes "
-					   "are not supported yet",
-					   s);
-			const char *dst = strchr(s, ':') + 1;
-			if (dst[0] != '/')
-				return bad(err,
-					   "invalid volume specification: '%s': invalid mount "
-					   "config: the destination must be an absolute path",
-					   s);
-		}
-	}
+	r = mounts_check(hc, err);
+	if (r < 0)
+		return r;
 	{
 		json_object *u = get(hc, "Ulimits");
 		for (size_t i = 0; u && i < json_object_array_length(u); i++) {
@@ -1124,7 +1109,7 @@ int engine_container_inspect(struct engine *e, const char *ref, json_object **re
 		json_add_str(gd, "Name", "overlay2");
 		json_object_object_add(gd, "Data", gdd);
 		json_object_object_add(o, "GraphDriver", gd);
-		json_object_object_add(o, "Mounts", json_object_new_array());
+		json_object_object_add(o, "Mounts", mounts_list(c->host_config));
 		json_object_object_add(o, "Config", json_object_get(c->config));
 		json_object_object_add(o, "NetworkSettings", container_net_settings(e, c));
 	}
@@ -1250,6 +1235,7 @@ static bool container_matches(struct engine *e, struct container *c, json_object
 	_cleanup_strv_free_ char **task = filter_values(filters, "is-task");
 	_cleanup_strv_free_ char **isolation = filter_values(filters, "isolation");
 	_cleanup_strv_free_ char **health = filter_values(filters, "health");
+	_cleanup_strv_free_ char **vols = filter_values(filters, "volume");
 	/* berth runs no swarm tasks */
 	if (task && strv_contains(task, "true"))
 		return false;
@@ -1262,6 +1248,13 @@ static bool container_matches(struct engine *e, struct container *c, json_object
 		return false;
 	if (health && !strv_contains(health, health_status_name(c->health)))
 		return false;
+	if (vols) {
+		bool ok = false;
+		for (char **p = vols; *p && !ok; p++)
+			ok = mounts_match_volume(c->host_config, *p);
+		if (!ok)
+			return false;
+	}
 	if (nets) {
 		bool ok = false;
 		for (char **p = nets; *p; p++)
@@ -1347,7 +1340,7 @@ static json_object *container_summary(struct container *c)
 							  : "bridge");
 	json_object_object_add(o, "HostConfig", hc);
 	json_object_object_add(o, "NetworkSettings", container_net_list_settings(c));
-	json_object_object_add(o, "Mounts", json_object_new_array());
+	json_object_object_add(o, "Mounts", mounts_list(c->host_config));
 	return o;
 }
 

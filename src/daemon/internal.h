@@ -246,6 +246,22 @@ char *container_status_text(const struct container *c);
 int container_config_check(json_object *body, json_object *image_config, json_object **ret_config,
 			   json_object **ret_host_config, struct error **err);
 
+/*
+ * Binds and mounts (mounts.c): HostConfig.Binds and HostConfig.Mounts as dockerd reads them.
+ * mounts_check: at create, dockerd's checks and messages (-EINVAL); a bind source from
+ * Mounts must exist. mounts_list: .Mounts of inspect and ps (a new array).
+ * mounts_match_volume: ps --filter volume= (a source or a destination).
+ * mounts_make_sources: at start, without the lock: a missing Binds source is made, as
+ * dockerd does. mounts_spec: the OCI mounts of Binds, Mounts and Tmpfs onto mounts, by
+ * depth; returns the root propagation their propagation needs, or NULL. None of them costs
+ * a syscall for a container without binds or mounts.
+ */
+int mounts_check(json_object *hc, struct error **err);
+json_object *mounts_list(json_object *hc);
+bool mounts_match_volume(json_object *hc, const char *value);
+int mounts_make_sources(json_object *hc, struct error **err);
+const char *mounts_spec(json_object *hc, json_object *mounts);
+
 /* OCI spec for a container (spec.c). rootfs is the mounted overlay. */
 int spec_build(struct engine *e, struct container *c, const char *rootfs, json_object **ret,
 	       struct error **err);

@@ -295,6 +295,8 @@ static int start_locked_released(struct engine *e, const char *id, struct error 
 	pthread_mutex_unlock(&e->lock);
 
 	if (r >= 0)
+		r = mounts_make_sources(c->host_config, err);
+	if (r >= 0)
 		r = mount_rootfs(e, c, &rootfs, err);
 	if (r >= 0)
 		r = container_net_etc_files(e, c, err);

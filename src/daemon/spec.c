@@ -463,6 +463,7 @@ int spec_build(struct engine *e, struct container *c, const char *rootfs, json_o
 	json_object *env, *user = NULL, *seccomp = NULL;
 	_cleanup_strv_free_ char **caps = NULL;
 	const char *netmode = get_s(hc, "NetworkMode");
+	const char *root_propagation;
 	bool privileged = get_b(hc, "Privileged");
 	bool tty = get_b(cfg, "Tty");
 	_cleanup_free_ char *dir = container_dir(e, c->id);
@@ -640,7 +641,7 @@ int spec_build(struct engine *e, struct container *c, const char *rootfs, json_o
 	if (!isempty(get_s(cfg, "Domainname")))
 		json_add_str(spec, "domainname", get_s(cfg, "Domainname"));
 
-	/* mounts: Docker's defaults, then the container's files, then binds and tmpfs. */
+	/* mounts: Docker's defaults, then the container's files, then binds, mounts and tmpfs. */
 	add_mount(mounts, "/proc", "proc", "proc", "nosuid,noexec,nodev");
 	add_mount(mounts, "/dev", "tmpfs", "tmpfs", "nosuid,strictatime,mode=755,size=65536k");
 	add_mount(mounts, "/dev/pts", "devpts", "devpts",
@@ -673,40 +674,7 @@ int spec_build(struct engine *e, struct container *c, const char *rootfs, json_o
 		_cleanup_free_ char *init = xasprintf("%s/berth-init", bindir);
 		add_mount(mounts, "/sbin/docker-init", "bind", init, "bind,ro");
 	}
-	{
-		json_object *b = get(hc, "Binds");
-		for (size_t i = 0; b && i < json_object_array_length(b); i++) {
-			_cleanup_free_ char *s =
-			    xstrdup(json_object_get_string(json_object_array_get_idx(b, i)));
-			char *dst = strchr(s, ':'), *mode;
-			if (!dst)
-				continue;
-			*dst++ = 0;
-			mode = strchr(dst, ':');
-			if (mode)
-				*mode++ = 0;
-			_cleanup_free_ char *opts = xasprintf(
-			    "rbind,%s%s",
-			    mode && strstr(mode, "ro") && !strstr(mode, "rw") ? "ro" : "rw",
-			    mode && strstr(mode, "rshared")  ? ",rshared"
-			    : mode && strstr(mode, "rslave") ? ",rslave"
-							     : ",rprivate");
-			add_mount(mounts, dst, "bind", s, opts);
-		}
-	}
-	{
-		json_object *t = get(hc, "Tmpfs");
-		if (t && json_object_is_type(t, json_type_object)) {
-			json_object_object_foreach(t, dst, o)
-			{
-				const char *extra = json_object_get_string(o);
-				_cleanup_free_ char *opts =
-				    xasprintf("nosuid,nodev,noexec%s%s", !isempty(extra) ? "," : "",
-					      extra ? extra : "");
-				add_mount(mounts, dst, "tmpfs", "tmpfs", opts);
-			}
-		}
-	}
+	root_propagation = mounts_spec(hc, mounts);
 	json_object_object_add(spec, "mounts", mounts);
 
 	/* linux */
@@ -846,6 +814,8 @@ int spec_build(struct engine *e, struct container *c, const char *rootfs, json_o
 	}
 	if (seccomp)
 		json_object_object_add(lx, "seccomp", seccomp);
+	if (root_propagation)
+		json_add_str(lx, "rootfsPropagation", root_propagation);
 	json_object_object_add(spec, "linux", lx);
 	*ret = spec;
 	return 0;

@@ -3,9 +3,11 @@
 import io
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tarfile
+import tempfile
 import threading
 import time
 
@@ -283,6 +285,46 @@ def test_container_remove_running_conflict(client):
     with pytest.raises(docker.errors.NotFound):
         c.reload()
     assert client.containers.list(all=True) == []
+
+
+def test_run_with_mounts(client):
+    from docker.types import Mount
+    h = tempfile.mkdtemp(prefix="berth-mnt-", dir="/tmp")
+    try:
+        with open(os.path.join(h, "f"), "w") as f:
+            f.write("hello\n")
+        mounts = [Mount("/x", h, type="bind", read_only=True),
+                  Mount("/t", None, type="tmpfs", tmpfs_size="1m", tmpfs_mode=0o1770)]
+        script = "cat /x/f; grep ' /t ' /proc/mounts | cut -d' ' -f4; touch /x/new"
+        with pytest.raises(docker.errors.ContainerError) as ei:
+            client.containers.run("busybox", ["sh", "-c", script], mounts=mounts, remove=True)
+        assert b"Read-only file system" in ei.value.stderr
+        assert not os.path.exists(os.path.join(h, "new"))
+        c = client.containers.run("busybox", ["sh", "-c", script.rsplit(";", 1)[0]],
+                                  mounts=mounts, detach=True)
+        assert c.wait()["StatusCode"] == 0
+        out = c.logs().decode().splitlines()
+        assert out[0] == "hello"
+        opts = out[1].split(",")
+        assert opts[0] == "rw" and {"size=1024k", "mode=1770"} <= set(opts), out
+        got = sorted(c.attrs["Mounts"], key=lambda m: m["Destination"])
+        assert got == [{"Type": "tmpfs", "Source": "", "Destination": "/t", "Mode": "",
+                        "RW": True, "Propagation": ""},
+                       {"Type": "bind", "Source": h, "Destination": "/x", "Mode": "",
+                        "RW": False, "Propagation": "rprivate"}]
+        assert [x.id for x in client.containers.list(all=True, filters={"volume": "/x"})] \
+            == [c.id]
+        c.remove()
+        # a bind whose source is missing is refused at create, and nothing is made
+        with pytest.raises(docker.errors.APIError) as ei:
+            client.containers.create("busybox", "true",
+                                     mounts=[Mount("/x", h + "/missing", type="bind")])
+        assert ei.value.status_code == 400
+        assert ei.value.explanation == ('invalid mount config for type "bind": bind source '
+                                        f"path does not exist: {h}/missing")
+        assert client.containers.list(all=True) == []
+    finally:
+        shutil.rmtree(h, ignore_errors=True)
 
 
 def test_run_auto_remove_detached(client):
