@@ -24,7 +24,7 @@ static int digits(const char **p, int n, int *ret)
 static int parse_date(const char *p, int64_t *ret_ns)
 {
 	struct tm tm = {0};
-	int64_t nsec = 0, off = 0;
+	int64_t nsec = 0, off = 0, secs;
 	bool zone = false;
 	int v;
 
@@ -72,11 +72,15 @@ static int parse_date(const char *p, int64_t *ret_ns)
 	if (*p)
 		return -EINVAL;
 	if (zone) {
-		*ret_ns = ((int64_t)timegm(&tm) - off) * 1000000000LL + nsec;
+		secs = (int64_t)timegm(&tm) - off;
 	} else {
 		tm.tm_isdst = -1;
-		*ret_ns = (int64_t)mktime(&tm) * 1000000000LL + nsec;
+		secs = (int64_t)mktime(&tm);
 	}
+	/* nanoseconds since 1970 fit in 64 bits from 1678 to 2262 */
+	if (secs <= INT64_MIN / 1000000000LL || secs >= INT64_MAX / 1000000000LL)
+		return -ERANGE;
+	*ret_ns = secs * 1000000000LL + nsec;
 	return 0;
 }
 
@@ -89,8 +93,11 @@ int parse_timestamp(const char *v, int64_t *ret_ns)
 		return -EINVAL;
 	if (!streq(v, "0") && parse_go_duration(v, &d) >= 0) {
 		struct timespec now;
+		int64_t n;
 		clock_gettime(CLOCK_REALTIME, &now);
-		*ret_ns = (int64_t)now.tv_sec * 1000000000LL + now.tv_nsec - d;
+		n = (int64_t)now.tv_sec * 1000000000LL + now.tv_nsec;
+		if (__builtin_sub_overflow(n, d, ret_ns))
+			return -ERANGE;
 		return 0;
 	}
 	if (strchr(v, '-'))
@@ -98,7 +105,7 @@ int parse_timestamp(const char *v, int64_t *ret_ns)
 	/* unix seconds, with up to nine decimals */
 	errno = 0;
 	d = strtoll(v, &end, 10);
-	if (end == v || errno || d > INT64_MAX / 1000000000LL)
+	if (end == v || errno || d >= INT64_MAX / 1000000000LL || d <= INT64_MIN / 1000000000LL)
 		return -EINVAL;
 	*ret_ns = d * 1000000000LL;
 	if (*end == '.') {

@@ -332,8 +332,7 @@ static int bad(struct error **err, const char *fmt, ...)
 	return error_setx(err, -EINVAL, "%s", buf);
 }
 
-/* Go's names for JSON types, for json.Unmarshal's wording. */
-static const char *json_type_go(json_object *v)
+const char *json_type_go(json_object *v)
 {
 	switch (json_object_get_type(v)) {
 	case json_type_boolean:
@@ -552,6 +551,52 @@ static int check_types(json_object *o, const struct field *fields, size_t n, con
 
 /* Validate HostConfig as dockerd does (moby verifyPlatformContainerResources,
  * verifyPlatformContainerSettings, validateHostConfig); fill defaults. Types are checked. */
+/* "0-2,5": numbers below 1024; bits set in *ret. -EINVAL when malformed. */
+static int cpuset_parse(const char *s, uint64_t ret[16])
+{
+	memset(ret, 0, 16 * sizeof(uint64_t));
+	while (*s) {
+		char *end;
+		unsigned long lo = strtoul(s, &end, 10), hi;
+		if (end == s || lo >= 1024)
+			return -EINVAL;
+		hi = lo;
+		s = end;
+		if (*s == '-') {
+			hi = strtoul(s + 1, &end, 10);
+			if (end == s + 1 || hi >= 1024 || hi < lo)
+				return -EINVAL;
+			s = end;
+		}
+		for (unsigned long i = lo; i <= hi; i++)
+			ret[i / 64] |= 1ULL << (i % 64);
+		if (*s == ',' && s[1])
+			s++;
+		else if (*s)
+			return -EINVAL;
+	}
+	return 0;
+}
+
+/* want, a cpuset list, within the list in the file; -EINVAL (malformed), -ERANGE (not
+ * available); 0 when the file cannot be read (the runtime will tell). */
+static int cpuset_check(const char *want, const char *file)
+{
+	_cleanup_free_ char *have_s = NULL;
+	uint64_t w[16], h[16];
+	if (cpuset_parse(want, w) < 0)
+		return -EINVAL;
+	if (read_file_at(AT_FDCWD, file, 4096, &have_s, NULL) < 0)
+		return 0;
+	have_s[strcspn(have_s, "\n")] = 0;
+	if (cpuset_parse(have_s, h) < 0)
+		return 0;
+	for (size_t i = 0; i < 16; i++)
+		if (w[i] & ~h[i])
+			return -ERANGE;
+	return 0;
+}
+
 static int check_host_config(json_object *hc, struct error **err)
 {
 	const char *nm = get_s(hc, "NetworkMode");
@@ -595,6 +640,21 @@ static int check_host_config(json_object *hc, struct error **err)
 			   "Range of CPUs is from 0.01 to %ld.00, as there are only %ld CPUs "
 			   "available",
 			   ncpu, ncpu);
+	if (!isempty(get_s(hc, "CpusetCpus"))) {
+		const char *want = get_s(hc, "CpusetCpus");
+		int k = cpuset_check(want, "/sys/devices/system/cpu/online");
+		if (k == -EINVAL)
+			return bad(err, "Invalid value %s for cpuset cpus", want);
+		if (k < 0) {
+			_cleanup_free_ char *online = NULL;
+			if (read_file_at(AT_FDCWD, "/sys/devices/system/cpu/online", 4096, &online,
+					 NULL) >= 0)
+				online[strcspn(online, "\n")] = 0;
+			return bad(err,
+				   "Requested CPUs are not available - requested %s, available: %s",
+				   want, online ? online : "");
+		}
+	}
 	if (period != 0 && (period < 1000 || period > 1000000))
 		return bad(err, "CPU cfs period can not be less than 1ms (i.e. 1000) or larger "
 				"than 1s (i.e. 1000000)");

@@ -47,31 +47,12 @@ static json_object *get(json_object *o, const char *k)
 static const char *const duration_fields[] = {"Interval", "Timeout", "StartPeriod",
 					      "StartInterval"};
 
-static const char *go_type(json_object *v)
-{
-	switch (json_object_get_type(v)) {
-	case json_type_boolean:
-		return "bool";
-	case json_type_double:
-	case json_type_int:
-		return "number";
-	case json_type_object:
-		return "object";
-	case json_type_array:
-		return "array";
-	case json_type_string:
-		return "string";
-	default:
-		return "null";
-	}
-}
-
 static int type_error(struct error **err, const char *field, json_object *v, const char *want)
 {
 	return error_setx(err, -EINVAL,
 			  "json: cannot unmarshal %s into Go struct field "
 			  "HealthConfig.Healthcheck.%s of type %s",
-			  go_type(v), field, want);
+			  json_type_go(v), field, want);
 }
 
 /* The types json.Unmarshal insists on, then moby's validateHealthCheck. */
@@ -130,7 +111,7 @@ int health_config_merge(json_object *hc, json_object *image_hc, json_object **re
 		    err, -EINVAL,
 		    "json: cannot unmarshal %s into Go struct field "
 		    "ContainerConfigWrapper.Healthcheck of type container.HealthConfig",
-		    go_type(hc));
+		    json_type_go(hc));
 	if (hc) {
 		r = check_config(hc, err);
 		if (r < 0)

@@ -274,6 +274,8 @@ int spec_exec_process(struct engine *e, struct container *c, json_object *body, 
 		      struct error **err);
 
 /* Events (events.c). With the lock held. */
+/* container.c: Go's names for JSON types, for json.Unmarshal's wording. */
+const char *json_type_go(json_object *v);
 /* exec.c: free an exec (not linked anywhere any more). */
 void exec_proc_free(struct exec_proc *x);
 /* A signal by name (KILL, SIGKILL, sigkill) or number (1-64); -1 when it is neither. */

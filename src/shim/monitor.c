@@ -20,7 +20,7 @@
 #define LOG_BUF_SIZE (64 * 1024)
 
 /* epoll keys; clients are KEY_CLIENT + their slot */
-enum { KEY_SIGNAL = 1, KEY_LISTEN, KEY_OUT, KEY_ERR, KEY_PTY, KEY_CLIENT = 100 };
+enum { KEY_SIGNAL = 1, KEY_LISTEN, KEY_OUT, KEY_ERR, KEY_PTY, KEY_STDIN, KEY_CLIENT = 100 };
 
 void monitor_init(struct monitor *m, const struct shim_opts *o)
 {
@@ -32,7 +32,8 @@ void monitor_init(struct monitor *m, const struct shim_opts *o)
 			      .err_r = -1,
 			      .in_w = -1,
 			      .pty = -1,
-			      .log_fd = -1};
+			      .log_fd = -1,
+			      .in_wait_fd = -1};
 	/* calloc: pages of clients that never connect are never touched (RSS). */
 	m->clients = xnew0(struct client, MONITOR_MAX_CLIENTS);
 	m->sock_path = o->exec_id ? xasprintf("%s/x-%.12s.sock", o->dir, o->exec_id)
@@ -43,6 +44,9 @@ void monitor_init(struct monitor *m, const struct shim_opts *o)
 
 void monitor_release(struct monitor *m)
 {
+	free(m->in_pend);
+	if (m->in_wait_fd >= 0)
+		close(m->in_wait_fd);
 	free(m->clients);
 	free(m->log_buf);
 	free(m->lb_out.data);
@@ -235,10 +239,21 @@ static void client_drop(struct monitor *m, struct client *c)
 {
 	if (!c->used)
 		return;
-	epoll_ctl(m->epfd, EPOLL_CTL_DEL, c->fd, NULL);
+	if (!c->parked)
+		epoll_ctl(m->epfd, EPOLL_CTL_DEL, c->fd, NULL);
 	close(c->fd);
 	c->fd = -1;
 	c->used = false;
+	c->parked = false;
+}
+
+/* Stop reading c until the process's stdin takes what waits (stdin_resume). */
+static void client_park(struct monitor *m, struct client *c)
+{
+	if (c->parked)
+		return;
+	epoll_ctl(m->epfd, EPOLL_CTL_DEL, c->fd, NULL);
+	c->parked = true;
 }
 
 static int send_all(int fd, const void *buf, size_t n)
@@ -280,6 +295,11 @@ static void fan_out(struct monitor *m, uint8_t stream, const char *data, size_t 
 
 static void close_stdin(struct monitor *m)
 {
+	if (m->in_pend_len) {
+		/* after what the process has not taken yet */
+		m->in_close_after = true;
+		return;
+	}
 	if (m->pty >= 0) {
 		/* A pty cannot be half-closed: end-of-file is ^D at the line discipline. */
 		(void)!write(m->pty, "\x04", 1);
@@ -291,11 +311,92 @@ static void close_stdin(struct monitor *m)
 	}
 }
 
-static void write_stdin(struct monitor *m, const char *data, size_t len)
+static int stdin_fd(const struct monitor *m)
 {
-	int fd = m->pty >= 0 ? m->pty : m->in_w;
-	if (fd >= 0 && len)
-		(void)loop_write(fd, data, len);
+	return m->pty >= 0 ? m->pty : m->in_w;
+}
+
+/* Write what the fd takes now; the number of bytes, or -1 when the process is gone (the
+ * rest is dropped, as a write to a closed pipe loses it). */
+static ssize_t stdin_write_some(int fd, const char *data, size_t len)
+{
+	size_t off = 0;
+	int fl = fcntl(fd, F_GETFL);
+	if (fl >= 0 && !(fl & O_NONBLOCK))
+		(void)fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+	while (off < len) {
+		ssize_t n = write(fd, data + off, len - off);
+		if (n > 0)
+			off += (size_t)n;
+		else if (n < 0 && errno == EINTR)
+			continue;
+		else if (n < 0 && errno == EAGAIN)
+			break;
+		else
+			return -1;
+	}
+	return (ssize_t)off;
+}
+
+/* Frame data for the process's stdin. false: it is full, the rest waits (in_pend) and c is
+ * parked; the caller stops handling c's frames. */
+static bool write_stdin(struct monitor *m, struct client *c, const char *data, size_t len)
+{
+	int fd = stdin_fd(m);
+	ssize_t n;
+	struct epoll_event ev = {.events = EPOLLOUT, .data.u32 = KEY_STDIN};
+
+	if (fd < 0 || !len)
+		return true;
+	n = stdin_write_some(fd, data, len);
+	if (n < 0 || (size_t)n == len)
+		return true;
+	m->in_pend = xmalloc(len - (size_t)n);
+	memcpy(m->in_pend, data + n, len - (size_t)n);
+	m->in_pend_off = 0;
+	m->in_pend_len = len - (size_t)n;
+	/* a dup: the pty master is in the set already, for its output */
+	m->in_wait_fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+	if (m->in_wait_fd >= 0)
+		epoll_ctl(m->epfd, EPOLL_CTL_ADD, m->in_wait_fd, &ev);
+	client_park(m, c);
+	return false;
+}
+
+static void client_process(struct monitor *m, struct client *c);
+
+/* EPOLLOUT: the process took some stdin. Once all that waited is written, the parked
+ * clients are read again and their frames handled (which may fill stdin again). */
+static void stdin_resume(struct monitor *m)
+{
+	int fd = stdin_fd(m);
+	ssize_t n =
+	    fd >= 0 ? stdin_write_some(fd, m->in_pend + m->in_pend_off, m->in_pend_len) : -1;
+	if (n >= 0 && (size_t)n < m->in_pend_len) {
+		m->in_pend_off += (size_t)n;
+		m->in_pend_len -= (size_t)n;
+		return;
+	}
+	free(m->in_pend);
+	m->in_pend = NULL;
+	m->in_pend_off = m->in_pend_len = 0;
+	if (m->in_wait_fd >= 0) {
+		epoll_ctl(m->epfd, EPOLL_CTL_DEL, m->in_wait_fd, NULL);
+		close(m->in_wait_fd);
+		m->in_wait_fd = -1;
+	}
+	if (m->in_close_after) {
+		m->in_close_after = false;
+		close_stdin(m);
+	}
+	for (int i = 0; i < MONITOR_MAX_CLIENTS && !m->in_pend_len; i++) {
+		struct client *c = &m->clients[i];
+		if (!c->used || !c->parked)
+			continue;
+		c->parked = false;
+		watch_fd(m, c->fd, KEY_CLIENT + (uint32_t)i);
+		client_process(m, c);
+	}
 }
 
 static void reply(struct client *c, const char *fmt, ...) _printf_(2, 3);
@@ -404,8 +505,13 @@ static void client_process(struct monitor *m, struct client *c)
 	}
 	if (c->kind != CLIENT_ATTACH)
 		return;
-	/* stdin frames */
+	/* stdin frames, in order behind what the process has not taken yet */
 	while (c->len >= 5) {
+		bool taken = true;
+		if (m->in_pend_len) {
+			client_park(m, c);
+			return;
+		}
 		uint32_t len = ((uint32_t)(uint8_t)c->buf[1] << 24) |
 			       ((uint32_t)(uint8_t)c->buf[2] << 16) |
 			       ((uint32_t)(uint8_t)c->buf[3] << 8) | (uint32_t)(uint8_t)c->buf[4];
@@ -416,17 +522,22 @@ static void client_process(struct monitor *m, struct client *c)
 		if (c->len < 5 + len)
 			break;
 		if (c->buf[0] == 0 && c->want_in)
-			write_stdin(m, c->buf + 5, len);
+			taken = write_stdin(m, c, c->buf + 5, len);
 		else if (c->buf[0] == 4 && c->want_in && (m->o->stdin_once || m->pty < 0))
 			close_stdin(m);
 		memmove(c->buf, c->buf + 5 + len, c->len - 5 - len);
 		c->len -= 5 + len;
+		if (!taken)
+			return;
 	}
 }
 
 static void client_input(struct monitor *m, struct client *c)
 {
-	ssize_t n = recv(c->fd, c->buf + c->len, sizeof(c->buf) - c->len, 0);
+	ssize_t n;
+	if (c->parked) /* an event of the batch that parked it */
+		return;
+	n = recv(c->fd, c->buf + c->len, sizeof(c->buf) - c->len, 0);
 	if (n <= 0) {
 		if (c->kind == CLIENT_ATTACH && c->want_in && m->o->stdin_once &&
 		    !m->stdin_closed_once) {
@@ -598,6 +709,8 @@ static bool stdin_streaming(const struct monitor *m)
 {
 	if (m->in_w < 0 && m->pty < 0)
 		return false;
+	if (m->in_pend_len)
+		return true;
 	for (int i = 0; i < MONITOR_MAX_CLIENTS; i++)
 		if (m->clients[i].used && m->clients[i].kind == CLIENT_ATTACH &&
 		    m->clients[i].want_in)
@@ -659,6 +772,8 @@ int monitor_run(struct monitor *m)
 				pump(m, &m->err_r, 2);
 			} else if (k == KEY_PTY && m->pty >= 0) {
 				pump(m, &m->pty, 1);
+			} else if (k == KEY_STDIN && m->in_pend_len) {
+				stdin_resume(m);
 			} else if (k >= KEY_CLIENT && k < KEY_CLIENT + MONITOR_MAX_CLIENTS) {
 				struct client *c = &m->clients[k - KEY_CLIENT];
 				if (c->used)

@@ -27,6 +27,7 @@ struct client {
 	bool want_in, want_out, want_err;
 	char buf[8192 + 5];
 	size_t len;
+	bool parked; /* out of the epoll set while the process's stdin is full */
 };
 
 /* A log line not complete yet; data is allocated at the first byte. */
@@ -60,6 +61,17 @@ struct monitor {
 	int (*start)(struct monitor *m, char *errbuf, size_t errlen);
 	uint64_t hand_over_usec; /* CLOCK_MONOTONIC: monitor_run() returns for the hand-over
 				    then, if the process still runs; 0: never */
+	/*
+	 * stdin the process has not taken yet. Its pipe (or pty) is written without blocking:
+	 * a container's init waits for START with its stdin pipe filling up, and a blocked
+	 * write here would never read that START. The rest of a frame waits here, the
+	 * client's socket leaves the epoll set (parked), and EPOLLOUT on in_wait_fd (a dup of
+	 * the stdin fd) resumes them.
+	 */
+	char *in_pend;
+	size_t in_pend_off, in_pend_len;
+	int in_wait_fd;
+	bool in_close_after; /* close stdin once in_pend is written */
 };
 
 /* Paths from o; every fd -1. */

@@ -207,3 +207,96 @@ def test_exec_unknown_user_fails_at_start_with_126(d):
     assert "unable to find user nosuch: no matching entries in passwd file" in p.stderr
     assert ok(d.docker("exec", "-u", "1000", "xu", "id", "-u")) == "1000\n"
     ok(d.docker("rm", "-f", "xu"))
+
+
+def test_stdin_before_start_larger_than_a_pipe(d):
+    """A client attaches with stdin and sends more than a pipe holds (64 KiB) before the
+    container starts: the init reads nothing until START, so the shim must keep the rest and
+    still answer START (it blocked in write() and the start hung)."""
+    st, _, body = d.api("POST", "/v1.50/containers/create?name=bigin",
+                        {"Image": "busybox", "Cmd": ["wc", "-c"], "OpenStdin": True,
+                         "StdinOnce": True, "AttachStdin": True, "AttachStdout": True,
+                         "AttachStderr": True})
+    assert st == 201, body
+    s = socket.socket(socket.AF_UNIX)
+    s.settimeout(30)
+    s.connect(str(d.sock))
+    s.sendall(b"POST /v1.50/containers/bigin/attach?stream=1&stdin=1&stdout=1&stderr=1 "
+              b"HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n")
+    head = b""
+    while b"\r\n\r\n" not in head:
+        head += s.recv(1)
+    assert head.startswith(b"HTTP/1.1 101"), head
+    data = b"y" * (300 * 1024)
+    sender = __import__("threading").Thread(target=lambda: (s.sendall(data),
+                                                           s.shutdown(socket.SHUT_WR)))
+    sender.start()
+    time.sleep(0.5)  # the data is in the shim's pipe and socket before the start
+    st, _, body = d.api("POST", "/v1.50/containers/bigin/start", timeout=20)
+    assert st == 204, body
+    sender.join(20)
+    out = b""
+    while True:
+        chunk = s.recv(65536)
+        if not chunk:
+            break
+        out += chunk
+    s.close()
+    # stdout frames: 8-byte headers, then the count
+    payload, i = b"", 0
+    while i + 8 <= len(out):
+        n = int.from_bytes(out[i + 4:i + 8], "big")
+        payload += out[i + 8:i + 8 + n]
+        i += 8 + n
+    assert payload.strip() == str(len(data)).encode(), out[:200]
+    st, _, body = d.api("POST", "/v1.50/containers/bigin/wait", timeout=20)
+    assert json.loads(body)["StatusCode"] == 0
+    d.api("DELETE", "/v1.50/containers/bigin")
+
+
+def test_cpuset_checked_at_create(d):
+    online = open("/sys/devices/system/cpu/online").read().strip()
+    e = err(d.docker("create", "--cpuset-cpus", "700", "busybox", "true"))
+    assert f"Requested CPUs are not available - requested 700, available: {online}" in e
+    e = err(d.docker("create", "--cpuset-cpus", "1-0", "busybox", "true"))
+    assert "Invalid value 1-0 for cpuset cpus" in e
+    ok(d.docker("run", "--rm", "--cpuset-cpus", "0", "busybox", "true"))
+
+
+def test_stdin_nobody_reads_does_not_stall_output(d):
+    """A running container that does not read its stdin while a client pours data into it:
+    once the pipe is full, the shim keeps the rest and goes on serving (output, logs, other
+    clients); it used to block in write() until the process exited."""
+    import threading
+    st, _, body = d.api("POST", "/v1.50/containers/create?name=noread",
+                        {"Image": "busybox", "OpenStdin": True,
+                         "Cmd": ["sh", "-c", "i=0; while [ $i -lt 60 ]; do echo line$i; "
+                                 "i=$((i+1)); sleep 0.1; done"]})
+    assert st == 201, body
+    st, _, body = d.api("POST", "/v1.50/containers/noread/start")
+    assert st == 204, body
+    s = socket.socket(socket.AF_UNIX)
+    s.settimeout(30)
+    s.connect(str(d.sock))
+    s.sendall(b"POST /v1.50/containers/noread/attach?stream=1&stdin=1 HTTP/1.1\r\n"
+              b"Host: x\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n")
+    head = b""
+    while b"\r\n\r\n" not in head:
+        head += s.recv(1)
+    assert head.startswith(b"HTTP/1.1 101"), head
+    def pour():
+        try:
+            s.sendall(b"z" * (1024 * 1024))
+        except OSError:
+            pass  # closed at the end of the test, still blocked
+    threading.Thread(target=pour, daemon=True).start()
+    time.sleep(0.5)
+    first = ok(d.docker("logs", "noread")).count("line")
+    time.sleep(1.5)
+    # the output still flows into the log while the stdin pipe is full
+    assert ok(d.docker("logs", "noread")).count("line") >= first + 8
+    # and the shim still answers: a second attach sees the stream
+    p = d.docker("attach", "--no-stdin", "noread", timeout=20)
+    assert p.returncode == 0 and "line59" in p.stdout, p
+    s.close()
+    ok(d.docker("rm", "-f", "noread"))

@@ -66,6 +66,9 @@ def host_mounts(pytest_root):
             mp = helpers._unescape(fields[4])
             if mp.startswith(str(pytest_root)) or "/pytest-of-" in mp:
                 continue
+            # the container layers of test berthds running beside (engine.Berthd folders)
+            if mp.startswith("/tmp/b") and "/data/containers/" in mp:
+                continue
             out.add((mp, fields[3], fields[sep + 1], fields[sep + 2]))
     return out
 

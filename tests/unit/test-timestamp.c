@@ -44,6 +44,8 @@ static void test_rfc3339(void)
 	CHECK_INT(ts("2001-02-03T"), -1);
 	CHECK_INT(ts("2001-02-03T04:05:06+0200"), -1);
 	CHECK_INT(ts("2001-02-03T04:05:06Zjunk"), -1);
+	CHECK_INT(ts("2800-10-20"), -1); /* past 2262: no 64-bit nanoseconds (fuzz) */
+	CHECK_INT(ts("1600-10-20Z"), -1);
 }
 
 static void test_durations(void)
@@ -59,6 +61,7 @@ static void test_durations(void)
 	CHECK_INT(ts("1x"), -1);
 	CHECK_INT(ts("h"), -1);
 	CHECK_INT(ts("1h-"), -1);
+	CHECK_INT(ts("-2562047h"), -1); /* now + that overflows */
 }
 
 int main(void)
