@@ -1367,7 +1367,7 @@ static bool container_matches(struct engine *e, struct container *c, json_object
 	return true;
 }
 
-static json_object *container_summary(struct container *c)
+static json_object *container_summary(struct container *c, const char *image)
 {
 	json_object *o = json_object_new_object(), *names = json_object_new_array();
 	_cleanup_free_ char *status = container_status_text(c);
@@ -1376,7 +1376,7 @@ static json_object *container_summary(struct container *c)
 	json_add_str(o, "Id", c->id);
 	json_object_array_add(names, json_object_new_string(c->name));
 	json_object_object_add(o, "Names", names);
-	json_add_str(o, "Image", c->image);
+	json_add_str(o, "Image", image);
 	json_add_str(o, "ImageID", c->image_id);
 	{
 		size_t len = strlen(c->path ? c->path : "") + 1;
@@ -1404,6 +1404,35 @@ static json_object *container_summary(struct container *c)
 	return o;
 }
 
+/* The image references one listing resolved: ref, then its id ("" when it resolves to
+ * nothing), pairs in a strv. */
+struct seen_refs {
+	char **pairs;
+};
+
+/*
+ * What ps shows as a container's image: the reference it was created from while that still
+ * names the same image, else the image's id (dockerd's list: after an untag, a retag or a
+ * pull moved the tag). One lookup per distinct reference and listing.
+ */
+static const char *listed_image(struct engine *e, const struct container *c, struct seen_refs *seen)
+{
+	const char *id = NULL;
+	if (isempty(c->image) || isempty(c->image_id) || streq(c->image, c->image_id))
+		return c->image ? c->image : "";
+	for (char **p = seen->pairs; p && p[0] && p[1] && !id; p += 2)
+		if (streq(p[0], c->image))
+			id = p[1];
+	if (!id) {
+		_cleanup_(image_info_freep) struct image_info *img = NULL;
+		seen->pairs = strv_append(seen->pairs, c->image);
+		seen->pairs = strv_append(
+		    seen->pairs, image_lookup(e->images, c->image, &img, NULL) >= 0 ? img->id : "");
+		id = seen->pairs[strv_length(seen->pairs) - 1];
+	}
+	return streq(id, c->image_id) ? c->image : c->image_id;
+}
+
 static int cmp_created(const void *a, const void *b)
 {
 	const struct container *x = *(struct container *const *)a;
@@ -1420,6 +1449,7 @@ int engine_container_list(struct engine *e, bool all, int limit, bool size, json
 	int64_t before = 0, since = 0;
 	_cleanup_strv_free_ char **bef = filter_values(filters, "before");
 	_cleanup_strv_free_ char **sin = filter_values(filters, "since");
+	struct seen_refs seen = {0};
 	_cleanup_strv_free_ char **health = filter_values(filters, "health");
 
 	if (check_list_filters(filters, err) < 0) {
@@ -1473,7 +1503,7 @@ int engine_container_list(struct engine *e, bool all, int limit, bool size, json
 			continue;
 		if (limit > 0 && (int)json_object_array_length(a) >= limit)
 			break;
-		json_object *s = container_summary(c);
+		json_object *s = container_summary(c, listed_image(e, c, &seen));
 		if (size) {
 			json_add_int(s, "SizeRw", 0);
 			json_add_int(s, "SizeRootFs", 0);
@@ -1481,6 +1511,7 @@ int engine_container_list(struct engine *e, bool all, int limit, bool size, json
 		json_object_array_add(a, s);
 	}
 	pthread_mutex_unlock(&e->lock);
+	strv_free(seen.pairs);
 	free(v);
 	*ret = a;
 	return 0;

@@ -300,3 +300,16 @@ def test_stdin_nobody_reads_does_not_stall_output(d):
     assert p.returncode == 0 and "line59" in p.stdout, p
     s.close()
     ok(d.docker("rm", "-f", "noread"))
+
+
+def test_ps_shows_the_image_id_once_the_reference_moved(d):
+    ok(d.docker("tag", "busybox", "bb-old:1"))
+    ok(d.docker("create", "--name", "moved", "bb-old:1", "true"))
+    fmt = ["ps", "-a", "--filter", "name=moved", "--format", "{{.Image}}"]
+    assert ok(d.docker(*fmt)) == "bb-old:1\n"
+    image_id = ok(d.docker("image", "inspect", "-f", "{{.Id}}", "busybox")).strip()
+    ok(d.docker("rmi", "bb-old:1"))  # untagged; the image stays (busybox:latest)
+    assert ok(d.docker(*fmt)) == image_id.split(":")[1][:12] + "\n"
+    assert json.loads(ok(d.docker("ps", "-a", "--filter", "name=moved", "--format",
+                                  "{{json .}}")))["Image"] == image_id.split(":")[1][:12]
+    ok(d.docker("rm", "moved"))
