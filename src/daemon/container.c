@@ -845,6 +845,11 @@ int container_config_check(json_object *body, json_object *image_config, json_ob
 		    "env",	"env-regex", "tag",	 "mode",   "max-buffer-size"};
 		json_object *lc = get(hc, "LogConfig"), *opts = lc ? get(lc, "Config") : NULL;
 		const char *type = lc ? get_s(lc, "Type") : NULL;
+		/* the drivers berth has: json-file (its shim writes it) and none */
+		if (!isempty(type) && !streq(type, "json-file") && !streq(type, "none")) {
+			r = bad(err, "logger: no log driver named '%s' is registered", type);
+			goto fail;
+		}
 		if (opts && json_object_is_type(opts, json_type_object) &&
 		    (isempty(type) || streq(type, "json-file"))) {
 			json_object_object_foreach(opts, k, v)

@@ -150,6 +150,9 @@ def test_create_refuses_up_front(d):
     assert "Invalid signal: NOPE" in e
     e = err(d.docker("run", "--log-opt", "bogus=1", "busybox", "true"), 125)
     assert "unknown log opt 'bogus' for json-file log driver" in e
+    e = err(d.docker("run", "--log-driver", "bogus", "busybox", "true"), 125)
+    assert "logger: no log driver named 'bogus' is registered" in e
+    assert ok(d.docker("run", "--rm", "--log-driver", "none", "busybox", "echo", "x")) == "x\n"
     assert ok(d.docker("ps", "-aq")) == before
     # --entrypoint '' resets the entrypoint: the command runs as given
     assert ok(d.docker("run", "--rm", "--entrypoint", "", "busybox", "echo", "ep")) == "ep\n"
