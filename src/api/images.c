@@ -192,7 +192,14 @@ int api_images_load(struct api_req *r)
 			json_add_str(m, "stream", s);
 			progress(&(struct progress_ctx){.r = r}, m);
 			json_object_put(m);
-			engine_image_event(r->e, "load", *l, NULL);
+			/* dockerd names a load event by the image's id */
+			const char *ref = startswith(*l, "Loaded image: ");
+			const char *id = startswith(*l, "Loaded image ID: ");
+			_cleanup_(image_info_freep) struct image_info *img = NULL;
+			if (ref && image_lookup(engine_images(r->e), ref, &img, NULL) >= 0)
+				id = img->id;
+			if (id)
+				engine_image_event(r->e, "load", id, id);
 		}
 	}
 	strv_free(loaded);

@@ -257,8 +257,29 @@ static int normalize_tags(json_object *arr, char ***ret, struct error **err)
 	return 0;
 }
 
-static void add_loaded(char ***loaded, const char *id, char *const *tags)
+/* The ids the tags name before a load ("" for none), to tell which ones move. */
+static char **tag_owners(struct image_store *s, char *const *tags)
 {
+	char **owners = xnew0(char *, 1);
+	for (char *const *t = tags; t && *t; t++) {
+		_cleanup_(image_info_freep) struct image_info *old = NULL;
+		owners = strv_append(owners, image_lookup(s, *t, &old, NULL) >= 0 ? old->id : "");
+	}
+	return owners;
+}
+
+static void add_loaded(char ***loaded, const char *id, char *const *tags, char *const *owners)
+{
+	/* dockerd's line when a tag moves to the loaded image */
+	for (size_t i = 0; tags && tags[i] && owners && owners[i]; i++)
+		if (*owners[i] && !streq(owners[i], id)) {
+			_cleanup_free_ char *f = ref_familiar(tags[i]);
+			_cleanup_free_ char *line = xasprintf(
+			    "The image %s already exists, renaming the old one with ID %s to empty "
+			    "string",
+			    f, owners[i]);
+			*loaded = strv_append(*loaded, line);
+		}
 	if (!tags || !*tags) {
 		_cleanup_free_ char *line = xasprintf("Loaded image ID: %s", id);
 		*loaded = strv_append(*loaded, line);
@@ -294,7 +315,7 @@ static int load_docker(struct image_store *s, int spool_fd, image_progress_cb cb
 		json_object *e = json_object_array_get_idx(m, i), *jl = NULL, *jt = NULL;
 		const char *config = jstr(e, "Config");
 		_cleanup_strv_free_ char **paths = xnew0(char *, 1), **digests = NULL,
-					 **tags = NULL;
+					 **tags = NULL, **owners = NULL;
 		_cleanup_free_ char *expect = NULL, *id = NULL;
 		size_t nl;
 
@@ -327,13 +348,14 @@ static int load_docker(struct image_store *s, int spool_fd, image_progress_cb cb
 		r = normalize_tags(jt, &tags, err);
 		if (r < 0)
 			return r;
+		owners = tag_owners(s, tags);
 		/* digests[] has holes: pass a dense view only when every layer has one */
 		r = load_one(s, spool_fd, config, expect, paths, digests, tags, cb, ud, &id, err);
 		for (size_t k = 0; k < nl; k++)
 			free(digests[k]), digests[k] = NULL;
 		if (r < 0)
 			return r;
-		add_loaded(loaded, id, tags);
+		add_loaded(loaded, id, tags, owners);
 	}
 	return 0;
 }
@@ -373,7 +395,8 @@ static int load_oci_desc(struct image_store *s, int spool_fd, json_object *desc,
 {
 	_cleanup_json_ json_object *m = NULL;
 	json_object *cfg, *layers, *manifests;
-	_cleanup_strv_free_ char **paths = xnew0(char *, 1), **digests = xnew0(char *, 1);
+	_cleanup_strv_free_ char **paths = xnew0(char *, 1), **digests = xnew0(char *, 1),
+				 **owners = NULL;
 	_cleanup_free_ char *id = NULL, *cfgpath = NULL;
 	const char *cfgd;
 	int r;
@@ -436,10 +459,11 @@ static int load_oci_desc(struct image_store *s, int spool_fd, json_object *desc,
 		paths = strv_append(paths, p);
 		digests = strv_append(digests, d);
 	}
+	owners = tag_owners(s, tags);
 	r = load_one(s, spool_fd, cfgpath, cfgd, paths, digests, tags, cb, ud, &id, err);
 	if (r < 0)
 		return r;
-	add_loaded(loaded, id, tags);
+	add_loaded(loaded, id, tags, owners);
 	return 0;
 }
 

@@ -316,3 +316,29 @@ def test_ps_shows_the_image_id_once_the_reference_moved(d):
     assert json.loads(ok(d.docker("ps", "-a", "--filter", "name=moved", "--format",
                                   "{{json .}}")))["Image"] == image_id.split(":")[1][:12]
     ok(d.docker("rm", "moved"))
+
+
+def test_load_over_a_tag_in_use_says_so(d, tmp_path):
+    since = time.time() - 0.2
+    tar = tmp_path / "bb.tar"
+    ok(d.docker("save", "-o", str(tar), "busybox"))
+    image_id = ok(d.docker("image", "inspect", "-f", "{{.Id}}", "busybox")).strip()
+    # another image takes the tag: an import of the same rootfs with another config
+    ok(d.docker("import", "-c", "ENV X=1", str(engine_tar()), "busybox:latest"))
+    other = ok(d.docker("image", "inspect", "-f", "{{.Id}}", "busybox")).strip()
+    assert other != image_id
+    out = ok(d.docker("load", "-i", str(tar)))
+    assert out == ("The image busybox:latest already exists, renaming the old one with ID "
+                   f"{other} to empty string\nLoaded image: busybox:latest\n"), out
+    assert ok(d.docker("image", "inspect", "-f", "{{.Id}}", "busybox")).strip() == image_id
+    until = time.time() + 0.2
+    wait_until(lambda: time.time() > until + 0.05, timeout=2, what="until")
+    out = events_between(d.docker, since, until, "--filter", "event=load", "--format",
+                         "{{.Actor.ID}}")
+    assert out.split() == [image_id], out
+    ok(d.docker("rmi", other))
+
+
+def engine_tar():
+    import engine
+    return engine.busybox_tar()
