@@ -380,7 +380,11 @@ int config_apply_changes(json_object *cfg, json_object *changes, struct error **
 		} else if (streq(instr, "HEALTHCHECK")) {
 			r = apply_healthcheck(cfg, rest, err);
 		} else {
-			return error_setx(err, -EINVAL, "%s is not a valid change command", instr);
+			/* dockerd names it as its parser keeps it, in lowercase */
+			_cleanup_free_ char *lower = xstrdup(instr);
+			for (char *q = lower; *q; q++)
+				*q = (char)tolower((unsigned char)*q);
+			return error_setx(err, -EINVAL, "%s is not a valid change command", lower);
 		}
 		if (r < 0)
 			return r;

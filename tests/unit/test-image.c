@@ -496,7 +496,7 @@ static void test_import_changes(void)
 		_cleanup_close_ int fd =
 		    tar_of((const struct m[]){{"a", "b"}, {NULL, NULL}}, false);
 		CHECK(image_import(s, fd, NULL, bad, NULL, NULL, &err) == -EINVAL);
-		CHECK(err && strstr(err->msg, "RUN is not a valid change command"));
+		CHECK(err && strstr(err->msg, "run is not a valid change command"));
 	}
 }
 
