@@ -170,8 +170,10 @@ int mkdir_p(const char *path, mode_t mode);
 ssize_t loop_write(int fd, const void *buf, size_t n);
 /* Read until n bytes or EOF; returns bytes read. */
 ssize_t loop_read(int fd, void *buf, size_t n);
-/* Remove a directory tree (does not follow symlinks, stays on one fs). */
+/* Remove a directory tree (does not follow symlinks, stays on one fs; no recursion, two
+ * directories open at most, whatever the depth). */
 int rm_rf(const char *path);
+int rm_rf_at(int dirfd, const char *name);
 
 /* ---- time ------------------------------------------------------------- */
 

@@ -138,47 +138,135 @@ int mkdir_p(const char *path, mode_t mode)
 	return 0;
 }
 
-static int rm_rf_at(int dfd, const char *name, dev_t dev)
-{
-	struct stat st;
-	int fd;
-	DIR *d;
-	struct dirent *de;
-	int r = 0;
+/*
+ * rm -rf without recursion and with two directories open at most: a container can build a
+ * tree as deep as it likes in its writable layer (mkdir and chdir in a loop), and removing
+ * it must cost neither a stack frame nor a file descriptor per level (a recursive walk
+ * holding each level open ran out of both). The walk keeps the names of the levels it went
+ * down through, goes up by "..", and never leaves the filesystem of the top directory (a
+ * mount below is left, with -EXDEV). Subdirectories that cannot be removed are remembered,
+ * per level, so that they are not entered again.
+ */
+struct rm_level {
+	char *name;  /* this directory's name in its parent */
+	char **skip; /* subdirectories that could not be removed */
+};
 
-	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+static bool rm_skipped(const struct rm_level *l, const char *name)
+{
+	return l->skip && strv_contains(l->skip, name);
+}
+
+int rm_rf_at(int dirfd, const char *name)
+{
+	struct rm_level *stack = NULL;
+	size_t depth = 0, cap = 0;
+	struct stat st;
+	dev_t dev;
+	int fd, r = 0;
+
+	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 		return errno == ENOENT ? 0 : -errno;
 	if (!S_ISDIR(st.st_mode))
-		return unlinkat(dfd, name, 0) < 0 && errno != ENOENT ? -errno : 0;
-	if (st.st_dev != dev)
-		return -EXDEV;
-	fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		return unlinkat(dirfd, name, 0) < 0 && errno != ENOENT ? -errno : 0;
+	dev = st.st_dev;
+	fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	d = fdopendir(fd);
-	if (!d) {
-		close(fd);
-		return -errno;
-	}
-	while ((de = readdir(d))) {
-		if (streq(de->d_name, ".") || streq(de->d_name, ".."))
+	stack = xnew0(struct rm_level, 1);
+	cap = 1;
+	for (;;) {
+		char *down = NULL;
+		int dfd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+		DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
+		struct dirent *de;
+
+		if (!d) {
+			if (dfd >= 0)
+				close(dfd);
+			if (!r)
+				r = -errno;
+		}
+		while (d && (de = readdir(d))) {
+			if (streq(de->d_name, ".") || streq(de->d_name, ".."))
+				continue;
+			if (fstatat(fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+				continue;
+			if (!S_ISDIR(st.st_mode)) {
+				if (unlinkat(fd, de->d_name, 0) < 0 && errno != ENOENT && !r)
+					r = -errno;
+				continue;
+			}
+			if (rm_skipped(&stack[depth], de->d_name))
+				continue;
+			if (st.st_dev != dev) {
+				stack[depth].skip = strv_append(stack[depth].skip, de->d_name);
+				if (!r)
+					r = -EXDEV;
+				continue;
+			}
+			down = xstrdup(de->d_name);
+			break;
+		}
+		if (d)
+			closedir(d);
+		if (down) {
+			int nfd = openat(fd, down, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (nfd < 0) {
+				if (!r)
+					r = -errno;
+				stack[depth].skip = strv_append(stack[depth].skip, down);
+				free(down);
+				continue;
+			}
+			close(fd);
+			fd = nfd;
+			if (++depth == cap) {
+				stack = xrealloc(stack, 2 * cap * sizeof(*stack));
+				memset(stack + cap, 0, cap * sizeof(*stack));
+				cap *= 2;
+			}
+			stack[depth].name = down;
 			continue;
-		int k = rm_rf_at(dirfd(d), de->d_name, dev);
-		if (k < 0 && r == 0)
-			r = k;
+		}
+		/* this directory holds nothing more that can go: up, and remove it */
+		if (depth == 0)
+			break;
+		{
+			int pfd = openat(fd, "..", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+			struct rm_level *l = &stack[depth];
+			if (pfd < 0) {
+				if (!r)
+					r = -errno;
+				break;
+			}
+			close(fd);
+			fd = pfd;
+			depth--;
+			if (unlinkat(fd, l->name, AT_REMOVEDIR) < 0 && errno != ENOENT) {
+				if (!r)
+					r = -errno;
+				stack[depth].skip = strv_append(stack[depth].skip, l->name);
+			}
+			free(l->name);
+			strv_free(l->skip);
+			*l = (struct rm_level){0};
+		}
 	}
-	closedir(d);
-	if (unlinkat(dfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT && r == 0)
+	close(fd);
+	for (size_t i = 0; i <= depth && i < cap; i++) {
+		free(stack[i].name);
+		strv_free(stack[i].skip);
+	}
+	free(stack);
+	if (depth == 0 && unlinkat(dirfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT && !r)
 		r = -errno;
 	return r;
 }
 
 int rm_rf(const char *path)
 {
-	struct stat st;
-	if (lstat(path, &st) < 0)
-		return errno == ENOENT ? 0 : -errno;
-	return rm_rf_at(AT_FDCWD, path, st.st_dev);
+	return rm_rf_at(AT_FDCWD, path);
 }
 
 uint64_t now_usec(int clock)

@@ -121,33 +121,5 @@ int blob_read(struct image_store *s, const char *digest, char **ret, size_t *ret
 
 int rm_rf_at_fd(int dfd, const char *name)
 {
-	_cleanup_close_ int fd = -EBADF;
-	struct stat st;
-	DIR *d;
-	struct dirent *de;
-	int r = 0;
-
-	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-		return errno == ENOENT ? 0 : -errno;
-	if (!S_ISDIR(st.st_mode))
-		return unlinkat(dfd, name, 0) < 0 ? -errno : 0;
-	fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	d = fdopendir(fd);
-	if (!d)
-		return -errno;
-	fd = -EBADF; /* owned by d now */
-	while ((de = readdir(d))) {
-		int k;
-		if (streq(de->d_name, ".") || streq(de->d_name, ".."))
-			continue;
-		k = rm_rf_at_fd(dirfd(d), de->d_name);
-		if (k < 0 && r == 0)
-			r = k;
-	}
-	closedir(d);
-	if (unlinkat(dfd, name, AT_REMOVEDIR) < 0 && r == 0)
-		r = -errno;
-	return r;
+	return rm_rf_at(dfd, name);
 }

@@ -151,3 +151,18 @@ def test_janitor_does_not_follow_links_out(berthd, tmp_path):
     assert p.returncode == 0, p.stderr
     wait_for(lambda: trash_empty(berthd), what="the trash to empty")
     assert (victim / "keep").read_text() == "precious"
+
+
+def test_a_very_deep_tree_is_removed(berthd):
+    """A container can nest directories as deep as it likes in its layer (here 2,500 levels,
+    past PATH_MAX); the janitor removes the tree without a stack frame or an open
+    directory per level, and berthd serves on."""
+    # each round nests the tree one level deeper by renames: no long path is ever named
+    p = berthd.docker("run", "--name", "deep", "busybox", "sh", "-c",
+                      "mkdir /top && touch /top/f; i=0; while [ $i -lt 2500 ]; do "
+                      "mkdir /n && mv /top /n/d && mv /n /top || exit 1; i=$((i+1)); done",
+                      timeout=120)
+    assert p.returncode == 0, p.stderr
+    assert berthd.docker("rm", "deep").returncode == 0
+    wait_for(lambda: trash_empty(berthd), timeout=60, what="the deep tree removed")
+    assert berthd.docker("run", "--rm", "busybox", "true").returncode == 0
