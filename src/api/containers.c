@@ -55,13 +55,9 @@ int api_containers_inspect(struct api_req *r)
 {
 	json_object *out = NULL;
 	_cleanup_error_ struct error *err = NULL;
-	int k = engine_container_inspect(r->e, ID, &out, &err);
+	int k = engine_container_inspect(r->e, ID, api_query_bool(r, "size", false), &out, &err);
 	if (k < 0)
 		return api_error(r, k, err);
-	if (api_query_bool(r, "size", false)) {
-		json_add_int(out, "SizeRw", 0);
-		json_add_int(out, "SizeRootFs", 0);
-	}
 	return api_json(r, 200, out);
 }
 

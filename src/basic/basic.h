@@ -174,6 +174,16 @@ ssize_t loop_read(int fd, void *buf, size_t n);
  * directories open at most, whatever the depth). */
 int rm_rf(const char *path);
 int rm_rf_at(int dirfd, const char *name);
+/*
+ * The apparent size of the tree at path (relative to dirfd), as moby's directory.Size
+ * counts a container's writable layer: the st_size of every entry but directories
+ * (symlinks and whiteouts too), a hard-linked inode once. Symlinks are not followed and
+ * directories of other filesystems are not entered. Fds and stack stay bounded however
+ * deep the tree. Entries that vanish during the walk are not counted; a directory moved
+ * out from under the walk ends it with what was counted so far. -errno only when path
+ * itself cannot be opened (-ENOENT, -ENOTDIR, -ELOOP for a symlink).
+ */
+int dir_size_at(int dirfd, const char *path, uint64_t *ret);
 
 /* ---- time ------------------------------------------------------------- */
 

@@ -26,6 +26,33 @@ static json_object *ps_header(void)
 	return h;
 }
 
+/*
+ * Whether the --format template shows sizes, as docker decides it: it executes the
+ * template over a context that notes which fields are read, so .Size and the whole
+ * context given to json ask for sizes (dockerd's walk of every writable layer); "json"
+ * and "table" alone do not. The probe here: a row whose Size no other value can be.
+ */
+static bool format_uses_size(const char *format)
+{
+	static const char probe[] = "berth-ps-size-probe-6b1f";
+	_cleanup_(template_freep) struct template *t = NULL;
+	_cleanup_json_ json_object *row = ps_header();
+	struct sbuf out = {0};
+	bool used;
+
+	if (isempty(format))
+		return false;
+	if (strstr(format, ".Size")) /* read, maybe not printed: {{if .Size}} */
+		return true;
+	if (template_parse(format, &t, NULL) < 0)
+		return false;
+	json_add_str(row, "Size", probe);
+	json_object_set_userdata(row, TEMPLATE_CONTEXT_MARK, NULL);
+	used = template_execute(t, row, 0, &out, NULL) >= 0 && out.s && strstr(out.s, probe);
+	sbuf_release(&out);
+	return used;
+}
+
 /* Go's time.Time.String() in local time: "2006-01-02 15:04:05 -0700 MST". */
 char *format_go_time(int64_t unix_sec)
 {
@@ -195,7 +222,8 @@ int cmd_ps(struct cli *cli, int argc, char **argv)
 	_cleanup_json_ json_object *list = NULL, *hdr = ps_header();
 	_cleanup_free_ char *format = NULL, *fjson = NULL, *path = NULL;
 	_cleanup_(formatter_freep) struct formatter *f = NULL;
-	bool all = false, quiet = false, size = false, latest = false, no_trunc = false;
+	bool all = false, quiet = false, size = false, size_set = false, latest = false,
+	     no_trunc = false;
 	int64_t last = -1;
 	struct query q = {0};
 	const struct flag flags[] = {
@@ -211,7 +239,7 @@ int cmd_ps(struct cli *cli, int argc, char **argv)
 	     "states)"},
 	    {"no-trunc", 0, FLAG_BOOL, &no_trunc, "Don't truncate output"},
 	    {"quiet", 'q', FLAG_BOOL, &quiet, "Only display container IDs"},
-	    {"size", 's', FLAG_BOOL, &size, "Display total file sizes"},
+	    {"size", 's', FLAG_BOOL, &size, "Display total file sizes", NULL, &size_set},
 	};
 
 	CLI_FLAGS(cli, flags, FLAGS_INTERSPERSED, argc, argv, &args);
@@ -220,7 +248,8 @@ int cmd_ps(struct cli *cli, int argc, char **argv)
 		return cli_fail(cli, err);
 	if (latest && last == -1)
 		last = 1;
-	if (!quiet && !size && format && strstr(format, ".Size"))
+	/* docker: unless --size=false was given */
+	if (!quiet && !size && !size_set && format_uses_size(format))
 		size = true;
 	if (all)
 		query_add(&q, "all", "1");

@@ -1120,9 +1120,10 @@ char *container_status_text(const struct container *c)
 	}
 }
 
-int engine_container_inspect(struct engine *e, const char *ref, json_object **ret,
+int engine_container_inspect(struct engine *e, const char *ref, bool size, json_object **ret,
 			     struct error **err)
 {
+	struct size_jobs sizes = {0};
 	struct container *c;
 	json_object *o;
 
@@ -1174,11 +1175,17 @@ int engine_container_inspect(struct engine *e, const char *ref, json_object **re
 		json_add_str(gd, "Name", "overlay2");
 		json_object_object_add(gd, "Data", gdd);
 		json_object_object_add(o, "GraphDriver", gd);
+		if (size) {
+			json_add_int(o, "SizeRw", 0);
+			json_add_int(o, "SizeRootFs", 0);
+			size_jobs_add_locked(e, &sizes, c, o);
+		}
 		json_object_object_add(o, "Mounts", mounts_list(c->host_config));
 		json_object_object_add(o, "Config", json_object_get(c->config));
 		json_object_object_add(o, "NetworkSettings", container_net_settings(e, c));
 	}
 	pthread_mutex_unlock(&e->lock);
+	size_jobs_run(e, &sizes, false);
 	*ret = o;
 	return 0;
 }
@@ -1372,7 +1379,8 @@ static bool container_matches(struct engine *e, struct container *c, json_object
 	return true;
 }
 
-static json_object *container_summary(struct container *c, const char *image)
+/* size: with SizeRw and SizeRootFs placeholders where moby's Summary has them. */
+static json_object *container_summary(struct container *c, const char *image, bool size)
 {
 	json_object *o = json_object_new_object(), *names = json_object_new_array();
 	_cleanup_free_ char *status = container_status_text(c);
@@ -1397,6 +1405,10 @@ static json_object *container_summary(struct container *c, const char *image)
 	json_add_str(o, "Command", cmd);
 	json_add_int(o, "Created", c->created_ns / 1000000000LL);
 	json_object_object_add(o, "Ports", container_net_list_ports(c));
+	if (size) {
+		json_add_int(o, "SizeRw", 0);
+		json_add_int(o, "SizeRootFs", 0);
+	}
 	json_object_object_add(o, "Labels", json_object_get(get(c->config, "Labels")));
 	json_add_str(o, "State", cstatus_name(c->status));
 	json_add_str(o, "Status", status);
@@ -1450,6 +1462,7 @@ int engine_container_list(struct engine *e, bool all, int limit, bool size, json
 {
 	json_object *a = json_object_new_array();
 	struct container **v = NULL;
+	struct size_jobs sizes = {0};
 	size_t n = 0;
 	int64_t before = 0, since = 0;
 	_cleanup_strv_free_ char **bef = filter_values(filters, "before");
@@ -1508,16 +1521,15 @@ int engine_container_list(struct engine *e, bool all, int limit, bool size, json
 			continue;
 		if (limit > 0 && (int)json_object_array_length(a) >= limit)
 			break;
-		json_object *s = container_summary(c, listed_image(e, c, &seen));
-		if (size) {
-			json_add_int(s, "SizeRw", 0);
-			json_add_int(s, "SizeRootFs", 0);
-		}
+		json_object *s = container_summary(c, listed_image(e, c, &seen), size);
+		if (size)
+			size_jobs_add_locked(e, &sizes, c, s);
 		json_object_array_add(a, s);
 	}
 	pthread_mutex_unlock(&e->lock);
 	strv_free(seen.pairs);
 	free(v);
+	size_jobs_run(e, &sizes, true);
 	*ret = a;
 	return 0;
 }

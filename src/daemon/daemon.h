@@ -81,9 +81,10 @@ int engine_system_df(struct engine *e, json_object **ret, struct error **err);
 /* POST /containers/create body; name may be NULL. *ret = {"Id","Warnings"}. */
 int engine_container_create(struct engine *e, const char *name, json_object *body,
 			    json_object **ret, struct error **err);
-int engine_container_inspect(struct engine *e, const char *ref, json_object **ret,
+/* size: with SizeRw and SizeRootFs (the writable layer is walked, without the lock). */
+int engine_container_inspect(struct engine *e, const char *ref, bool size, json_object **ret,
 			     struct error **err);
-/* GET /containers/json */
+/* GET /containers/json; size: SizeRw and SizeRootFs, which walks the writable layers. */
 int engine_container_list(struct engine *e, bool all, int limit, bool size, json_object *filters,
 			  json_object **ret, struct error **err);
 /* Resolve a reference (id, id prefix, name, /name) to the full id. */

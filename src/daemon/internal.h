@@ -209,6 +209,21 @@ bool is_mountpoint(const char *path);
 /* Detaches the mounts stacked on path (at most 8). */
 void unmount_all(const char *path);
 
+/*
+ * sizes.c: SizeRw and SizeRootFs of containers (ps -s, inspect -s, system df). The walks
+ * of their writable layers run without the lock: size_jobs_add_locked notes, with the lock
+ * held, a container and the reply object o (holding SizeRw and SizeRootFs placeholders, in
+ * the place dockerd puts them) to fill; size_jobs_run, after the lock is released, fills
+ * each o (omit_zero: a 0 leaves its key out, as moby's list does) and empties j.
+ */
+struct size_jobs {
+	struct size_job *v;
+	size_t n, cap;
+};
+void size_jobs_add_locked(struct engine *e, struct size_jobs *j, const struct container *c,
+			  json_object *o);
+void size_jobs_run(struct engine *e, struct size_jobs *j, bool omit_zero);
+
 /* The exit code a removed container left, or -1. With the lock held. */
 int tombstone_code(struct engine *e, const char *id);
 

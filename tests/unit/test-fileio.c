@@ -50,7 +50,7 @@ static void test_rm_rf_deep_tree_few_fds(void)
 	setrlimit(RLIMIT_NOFILE, &old);
 	CHECK(lstat(top, &st) < 0);
 	CHECK(stat("/etc/passwd", &st) == 0); /* symlinks are removed, not followed */
-	if (lstat(top, &st) == 0) { /* failed: leave nothing behind all the same */
+	if (lstat(top, &st) == 0) {	      /* failed: leave nothing behind all the same */
 		_cleanup_free_ char *cmd = xasprintf("rm -rf '%s'", top);
 		CHECK(system(cmd) == 0);
 	}
