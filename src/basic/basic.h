@@ -195,8 +195,12 @@ char *format_rfc3339(const struct timespec *ts);
  * ("2024-01-02", "2024-01-02T15:04:05Z", "…+02:00"; local time without a zone), or a Go
  * duration before now ("10m", "1h30m", "1.5h"). -EINVAL when it is none of these. */
 int parse_timestamp(const char *v, int64_t *ret_ns);
-/* Go's time.ParseDuration: "1h30m", "10s", "1.5s", "300ms", "0". */
+/* Go's time.ParseDuration: "1h30m", "10s", "1.5s", "300ms", "0", to the nanosecond as Go
+ * computes it. */
 int parse_go_duration(const char *s, int64_t *ret_ns);
+/* The same, with Go's message in err on failure: time: invalid duration "x", time: missing
+ * unit in duration "1", time: unknown unit "x" in duration "1x". */
+int parse_go_duration_err(const char *s, int64_t *ret_ns, struct error **err);
 /* Go's time.Duration.String(): "1.5s", "200ms", "2m0s", "1h0m0s", "0s". */
 char *format_go_duration(int64_t ns);
 

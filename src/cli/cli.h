@@ -127,12 +127,13 @@ int parse_timestamp_arg(const char *s, int64_t now_ns, char **ret);
 /* ---- flags ---------------------------------------------------------------- */
 
 enum flag_type {
-	FLAG_BOOL,   /* bool *; "--x=false" accepted */
-	FLAG_STRING, /* char ** (last wins) */
-	FLAG_LIST,   /* char *** (repeatable, appended) */
-	FLAG_INT,    /* int64_t * */
-	FLAG_COUNT,  /* only for internal use */
-	FLAG_CSV,    /* char *** like FLAG_LIST, each value split at commas (pflag's "strings") */
+	FLAG_BOOL,     /* bool *; "--x=false" accepted */
+	FLAG_STRING,   /* char ** (last wins) */
+	FLAG_LIST,     /* char *** (repeatable, appended) */
+	FLAG_INT,      /* int64_t * */
+	FLAG_COUNT,    /* only for internal use */
+	FLAG_CSV,      /* char *** like FLAG_LIST, each value split at commas (pflag's "strings") */
+	FLAG_DURATION, /* int64_t * nanoseconds, a Go duration ("1m30s") */
 };
 
 struct flag {

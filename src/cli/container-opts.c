@@ -64,14 +64,16 @@ void container_opts_release(struct container_opts *o)
 	strv_free(o->volumes_from);
 	free(o->workdir);
 	free(o->cidfile);
+	strv_free(o->mounts);
+	free(o->health_cmd);
 	*o = (struct container_opts){0};
 }
 
 /* Go's flag titles for error messages. */
 static int bad_flag(struct error **err, const char *title, const char *value, const char *why)
 {
-	return error_setx(err, -EINVAL, "invalid argument \"%s\" for \"%s\" flag: %s", value, title,
-			  why);
+	_cleanup_free_ char *q = format_quote(value);
+	return error_setx(err, -EINVAL, "invalid argument %s for \"%s\" flag: %s", q, title, why);
 }
 
 static json_object *strv_or_null(char **l)
@@ -413,6 +415,60 @@ static json_object *kv_map(char **l, bool allow_bare)
 	return o;
 }
 
+/* Config.Healthcheck as docker's parse builds it: NULL without any health flag. */
+static int parse_healthcheck(const struct container_opts *o, json_object **ret, struct error **err)
+{
+	bool have = !isempty(o->health_cmd) || o->health_interval || o->health_timeout ||
+		    o->health_start_period || o->health_retries || o->health_start_interval;
+	json_object *h;
+
+	*ret = NULL;
+	if (o->no_healthcheck) {
+		if (have)
+			return error_setx(err, -EINVAL,
+					  "--no-healthcheck conflicts with --health-* options");
+		h = json_object_new_object();
+		char *none[] = {(char *)"NONE", NULL};
+		json_object_object_add(h, "Test", json_strv_new(none));
+		*ret = h;
+		return 0;
+	}
+	if (!have)
+		return 0;
+	const struct {
+		int64_t v;
+		const char *flag;
+	} neg[] = {
+	    {o->health_interval, "interval"},
+	    {o->health_timeout, "timeout"},
+	    {o->health_retries, "retries"},
+	    {o->health_start_period, "start-period"},
+	    {o->health_start_interval, "start-interval"},
+	};
+	for (size_t i = 0; i < ELEMENTSOF(neg); i++)
+		if (neg[i].v < 0)
+			return error_setx(err, -EINVAL, "--health-%s cannot be negative",
+					  neg[i].flag);
+	/* every member is omitempty */
+	h = json_object_new_object();
+	if (!isempty(o->health_cmd)) {
+		char *test[] = {(char *)"CMD-SHELL", o->health_cmd, NULL};
+		json_object_object_add(h, "Test", json_strv_new(test));
+	}
+	if (o->health_interval)
+		json_add_int(h, "Interval", o->health_interval);
+	if (o->health_timeout)
+		json_add_int(h, "Timeout", o->health_timeout);
+	if (o->health_start_period)
+		json_add_int(h, "StartPeriod", o->health_start_period);
+	if (o->health_start_interval)
+		json_add_int(h, "StartInterval", o->health_start_interval);
+	if (o->health_retries)
+		json_add_int(h, "Retries", o->health_retries);
+	*ret = h;
+	return 0;
+}
+
 /* ---- networks: docker's NetworkOpt and parseNetworkOpts ---------------------------------- */
 
 /* One --network: a name, or the "name=n,alias=a,ip=..." form. */
@@ -721,7 +777,7 @@ int container_opts_body(struct container_opts *o, const char *image, char **cmd,
 	json_object *exposed = json_object_new_object(), *bindings = json_object_new_object();
 	_cleanup_strv_free_ char **env = NULL, **binds = NULL, **secopts = NULL;
 	_cleanup_free_ char *net_mode = NULL;
-	_cleanup_json_ json_object *endpoints = NULL;
+	_cleanup_json_ json_object *endpoints = NULL, *health = NULL, *mounts = NULL;
 	int64_t memory = 0, memory_swap = 0, memory_res = 0, shm = 0;
 	int r;
 
@@ -821,6 +877,14 @@ int container_opts_body(struct container_opts *o, const char *image, char **cmd,
 	r = network_endpoints(o, &net_mode, &endpoints, err);
 	if (r < 0)
 		goto fail;
+	r = parse_healthcheck(o, &health, err);
+	if (r < 0)
+		goto fail;
+	for (char **m = o->mounts; m && *m; m++) {
+		if (!mounts)
+			mounts = json_object_new_array();
+		json_object_array_add(mounts, json_tokener_parse(*m));
+	}
 	json_object *restart = NULL;
 	r = parse_restart(o->restart, &restart, err);
 	if (r < 0)
@@ -840,6 +904,8 @@ int container_opts_body(struct container_opts *o, const char *image, char **cmd,
 	json_add_bool(body, "StdinOnce", o->interactive && a_in && !detach);
 	json_object_object_add(body, "Env", strv_or_null(env));
 	json_object_object_add(body, "Cmd", strv_or_null(cmd));
+	if (health)
+		json_object_object_add(body, "Healthcheck", TAKE_PTR(health));
 	json_add_str(body, "Image", image);
 	json_object *vols = json_object_new_object();
 	for (char **v = o->volumes; v && *v; v++) {
@@ -987,6 +1053,8 @@ int container_opts_body(struct container_opts *o, const char *image, char **cmd,
 	json_object_object_add(hc, "Ulimits", json_object_array_length(ul) ? ul : NULL);
 	if (!json_object_array_length(ul))
 		json_object_put(ul);
+	if (mounts)
+		json_object_object_add(hc, "Mounts", TAKE_PTR(mounts));
 	json_object_object_add(body, "HostConfig", hc);
 	hc = NULL;
 

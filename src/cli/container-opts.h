@@ -20,6 +20,13 @@ struct container_opts {
 	bool pids_limit_set, stop_timeout_set, memory_swappiness_set;
 	bool detach, init, interactive, oom_kill_disable, privileged, publish_all, quiet, read_only,
 	    rm, tty, sig_proxy;
+	/* --mount: each the JSON of its HostConfig.Mounts entry (cli_check_mount) */
+	char **mounts;
+	/* Config.Healthcheck: durations in ns */
+	char *health_cmd;
+	int64_t health_interval, health_timeout, health_start_period, health_start_interval,
+	    health_retries;
+	bool no_healthcheck;
 	/* results of container_opts_body */
 	bool attach_stdin, attach_stdout, attach_stderr;
 };
@@ -27,6 +34,11 @@ struct container_opts {
 void container_opts_release(struct container_opts *o);
 /* --network's validator: a name, or docker's "name=n,alias=a,ip=...,driver-opt=k=v" form. */
 int container_check_network(const char *v, char **ret, struct error **err);
+
+/* --mount's validator (docker 28's MountOpt, mount-opt.c): *ret is the value's
+ * HostConfig.Mounts entry as JSON text, which is what o->mounts holds; docker's reason in
+ * err ("target is required") otherwise. Warns on stderr as docker does (bind-nonrecursive). */
+int cli_check_mount(const char *v, char **ret, struct error **err);
 
 /* The flag rows, pointing into o. */
 #define CONTAINER_FLAGS(o)                                                                         \
@@ -69,6 +81,18 @@ int container_check_network(const char *v, char **ret, struct error **err);
 	    {"env-file", 0, FLAG_LIST, &(o)->env_file, "Read in a file of environment variables"}, \
 	    {"expose", 0, FLAG_LIST, &(o)->expose, "Expose a port or a range of ports"},           \
 	    {"group-add", 0, FLAG_LIST, &(o)->group_add, "Add additional groups to join"},         \
+	    {"health-cmd", 0, FLAG_STRING, &(o)->health_cmd, "Command to run to check health"},    \
+	    {"health-interval", 0, FLAG_DURATION, &(o)->health_interval,                           \
+	     "Time between running the check (ms|s|m|h) (default 0s)"},                            \
+	    {"health-retries", 0, FLAG_INT, &(o)->health_retries,                                  \
+	     "Consecutive failures needed to report unhealthy"},                                   \
+	    {"health-start-interval", 0, FLAG_DURATION, &(o)->health_start_interval,               \
+	     "Time between running the check during the start period (ms|s|m|h) (default 0s)"},    \
+	    {"health-start-period", 0, FLAG_DURATION, &(o)->health_start_period,                   \
+	     "Start period for the container to initialize before starting health-retries "        \
+	     "countdown (ms|s|m|h) (default 0s)"},                                                 \
+	    {"health-timeout", 0, FLAG_DURATION, &(o)->health_timeout,                             \
+	     "Maximum time to allow one check to run (ms|s|m|h) (default 0s)"},                    \
 	    {"hostname", 'h', FLAG_STRING, &(o)->hostname, "Container host name"},                 \
 	    {"init", 0, FLAG_BOOL, &(o)->init,                                                     \
 	     "Run an init inside the container that forwards signals and reaps processes"},        \
@@ -102,6 +126,14 @@ int container_check_network(const char *v, char **ret, struct error **err);
 	     "Tune container memory swappiness (0 to 100)",                                        \
 	     NULL,                                                                                 \
 	     &(o)->memory_swappiness_set},                                                         \
+	    {"mount",                                                                              \
+	     0,                                                                                    \
+	     FLAG_LIST,                                                                            \
+	     &(o)->mounts,                                                                         \
+	     "Attach a filesystem mount to the container",                                         \
+	     "mount",                                                                              \
+	     NULL,                                                                                 \
+	     cli_check_mount},                                                                     \
 	    {"name", 0, FLAG_STRING, &(o)->name, "Assign a name to the container"},                \
 	    {"net", 0, FLAG_LIST, &(o)->networks, NULL, NULL, NULL, container_check_network},      \
 	    {"net-alias", 0, FLAG_LIST, &(o)->net_aliases, NULL},                                  \
@@ -115,6 +147,8 @@ int container_check_network(const char *v, char **ret, struct error **err);
 	     container_check_network},                                                             \
 	    {"network-alias", 0, FLAG_LIST, &(o)->net_aliases,                                     \
 	     "Add network-scoped alias for the container"},                                        \
+	    {"no-healthcheck", 0, FLAG_BOOL, &(o)->no_healthcheck,                                 \
+	     "Disable any container-specified HEALTHCHECK"},                                       \
 	    {"oom-kill-disable", 0, FLAG_BOOL, &(o)->oom_kill_disable, "Disable OOM Killer"},      \
 	    {"oom-score-adj", 0, FLAG_INT, &(o)->oom_score_adj,                                    \
 	     "Tune host's OOM preferences (-1000 to 1000)"},                                       \

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Flag parsing with pflag's (cobra's) rules and messages. */
+#include <ctype.h>
+
 #include "cli.h"
 
 static const struct flag *find_long(const struct flag *flags, size_t n, const char *name,
@@ -26,6 +28,104 @@ static char *flag_title(const struct flag *f)
 	return xasprintf("--%s", f->name);
 }
 
+/* strconv's underscoreOK: each '_' sits between digits (a base prefix counts as one). */
+static bool go_underscores_ok(const char *s)
+{
+	char saw = '^';
+	bool hex = false;
+
+	if (*s == '-' || *s == '+')
+		s++;
+	if (s[0] == '0' && s[1] && strchr("bBoOxX", s[1])) {
+		hex = s[1] == 'x' || s[1] == 'X';
+		saw = '0';
+		s += 2;
+	}
+	for (; *s; s++) {
+		if (isdigit((unsigned char)*s) || (hex && isxdigit((unsigned char)*s))) {
+			saw = '0';
+			continue;
+		}
+		if (*s == '_') {
+			if (saw != '0')
+				return false;
+			saw = '_';
+			continue;
+		}
+		if (saw == '_')
+			return false;
+		saw = '!';
+	}
+	return saw != '_';
+}
+
+/* pflag's int flags: strconv.ParseInt(s, 0, 64), with "0x", "0o", "0b", a leading 0 for octal
+ * and '_' separators. -EINVAL for bad syntax, -ERANGE out of range. */
+static int go_parse_int(const char *s0, int64_t *ret)
+{
+	const char *s = s0;
+	bool neg = false, underscores = false;
+	unsigned base = 10;
+	uint64_t n = 0;
+
+	if (*s == '-' || *s == '+') {
+		neg = *s == '-';
+		s++;
+	}
+	if (!*s)
+		return -EINVAL;
+	if (s[0] == '0') {
+		if (strlen(s) >= 3 && (s[1] == 'b' || s[1] == 'B'))
+			base = 2, s += 2;
+		else if (strlen(s) >= 3 && (s[1] == 'o' || s[1] == 'O'))
+			base = 8, s += 2;
+		else if (strlen(s) >= 3 && (s[1] == 'x' || s[1] == 'X'))
+			base = 16, s += 2;
+		else
+			base = 8, s += 1;
+	}
+	for (; *s; s++) {
+		unsigned d;
+		if (*s == '_') {
+			underscores = true;
+			continue;
+		}
+		if (isdigit((unsigned char)*s))
+			d = (unsigned)(*s - '0');
+		else if (isalpha((unsigned char)*s))
+			d = (unsigned)(tolower((unsigned char)*s) - 'a' + 10);
+		else
+			return -EINVAL;
+		if (d >= base)
+			return -EINVAL;
+		if (n > UINT64_MAX / base || n * base > UINT64_MAX - d)
+			return -ERANGE;
+		n = n * base + d;
+	}
+	if (underscores && !go_underscores_ok(s0))
+		return -EINVAL;
+	if (n > (neg ? UINT64_C(1) << 63 : (UINT64_C(1) << 63) - 1))
+		return -ERANGE;
+	*ret = neg ? (int64_t)(0 - n) : (int64_t)n;
+	return 0;
+}
+
+/* pflag's `invalid argument %q for "--x" flag: why`. */
+static int bad_value(struct error **err, const struct flag *f, const char *v, const char *why)
+{
+	_cleanup_free_ char *t = flag_title(f), *q = format_quote(v);
+	return error_setx(err, -EINVAL, "invalid argument %s for \"%s\" flag: %s", q, t, why);
+}
+
+/* The same for a strconv failure: "strconv.ParseInt: parsing %q: invalid syntax". */
+static int bad_number(struct error **err, const struct flag *f, const char *v, const char *func,
+		      const char *why)
+{
+	_cleanup_free_ char *q = format_quote(v);
+	_cleanup_free_ char *w = xasprintf("strconv.%s: parsing %s: %s", func, q, why);
+	return bad_value(err, f, v, w);
+}
+
 static int set_value(const struct flag *f, const char *v, struct error **err)
 {
 	if (f->set)
@@ -39,14 +139,8 @@ static int set_value(const struct flag *f, const char *v, struct error **err)
 		else if (streq(v, "false") || streq(v, "0") || streq(v, "f") || streq(v, "F") ||
 			 streq(v, "FALSE") || streq(v, "False"))
 			b = false;
-		else {
-			_cleanup_free_ char *t = flag_title(f);
-			return error_setx(
-			    err, -EINVAL,
-			    "invalid argument \"%s\" for \"%s\" flag: strconv.ParseBool: "
-			    "parsing \"%s\": invalid syntax",
-			    v, t, v);
-		}
+		else
+			return bad_number(err, f, v, "ParseBool", "invalid syntax");
 		*(bool *)f->dst = b;
 		return 0;
 	}
@@ -56,10 +150,8 @@ static int set_value(const struct flag *f, const char *v, struct error **err)
 		if (f->check) {
 			struct error *why = NULL;
 			if (f->check(v, &checked, &why) < 0) {
-				_cleanup_free_ char *t = flag_title(f);
-				int r = error_setx(err, -EINVAL,
-						   "invalid argument \"%s\" for \"%s\" flag: %s", v,
-						   t, why && why->msg ? why->msg : "invalid value");
+				int r = bad_value(err, f, v,
+						  why && why->msg ? why->msg : "invalid value");
 				error_free(why);
 				return r;
 			}
@@ -89,15 +181,19 @@ static int set_value(const struct flag *f, const char *v, struct error **err)
 	case FLAG_INT:
 	case FLAG_COUNT: {
 		int64_t i;
-		if (safe_atoi64(v, &i) < 0) {
-			_cleanup_free_ char *t = flag_title(f);
-			return error_setx(
-			    err, -EINVAL,
-			    "invalid argument \"%s\" for \"%s\" flag: strconv.ParseInt: "
-			    "parsing \"%s\": invalid syntax",
-			    v, t, v);
-		}
+		int r = go_parse_int(v, &i);
+		if (r < 0)
+			return bad_number(err, f, v, "ParseInt",
+					  r == -ERANGE ? "value out of range" : "invalid syntax");
 		*(int64_t *)f->dst = i;
+		return 0;
+	}
+	case FLAG_DURATION: {
+		_cleanup_error_ struct error *why = NULL;
+		int64_t ns;
+		if (parse_go_duration_err(v, &ns, &why) < 0)
+			return bad_value(err, f, v, why->msg);
+		*(int64_t *)f->dst = ns;
 		return 0;
 	}
 	}
@@ -201,11 +297,12 @@ void flags_usage(const struct flag *flags, size_t n, FILE *f)
 	for (size_t i = 0; i < n; i++) {
 		const char *mv = flags[i].metavar;
 		if (!mv)
-			mv = flags[i].type == FLAG_STRING ? "string"
-			     : flags[i].type == FLAG_LIST ? "list"
-			     : flags[i].type == FLAG_CSV  ? "strings"
-			     : flags[i].type == FLAG_INT  ? "int"
-							  : "";
+			mv = flags[i].type == FLAG_STRING     ? "string"
+			     : flags[i].type == FLAG_LIST     ? "list"
+			     : flags[i].type == FLAG_CSV      ? "strings"
+			     : flags[i].type == FLAG_INT      ? "int"
+			     : flags[i].type == FLAG_DURATION ? "duration"
+							      : "";
 		if (flags[i].short_name)
 			lefts[i] = xasprintf("  -%c, --%s%s%s", flags[i].short_name, flags[i].name,
 					     *mv ? " " : "", mv);

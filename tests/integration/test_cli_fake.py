@@ -217,6 +217,172 @@ def test_create_prints_id(fake, berth):
     assert fake.requests[1].json()["Cmd"] is None
 
 
+# ---- --mount and the health flags -------------------------------------------------------------
+
+def test_mount_and_health_body(fake, berth, tmp_path):
+    r = berth("run", "-d", "--mount", "type=tmpfs,dst=/t,tmpfs-size=1m,tmpfs-mode=1777",
+              "--mount", "type=bind,src=/a,target=/b,ro,bind-propagation=rslave",
+              "--mount", "target=/v,volume-label=b=2,volume-label=a=1,volume-nocopy",
+              "--health-cmd", "test -e /x", "--health-interval", "1m30s",
+              "--health-timeout", "2.01s", "--health-retries", "3", "busybox")
+    assert r.returncode == 0, r.stderr
+    b = fake.requests[1].json()
+    assert b["HostConfig"]["Mounts"] == [
+        {"Type": "tmpfs", "Target": "/t", "TmpfsOptions": {"SizeBytes": 1 << 20, "Mode": 0o1777}},
+        {"Type": "bind", "Source": "/a", "Target": "/b", "ReadOnly": True,
+         "BindOptions": {"Propagation": "rslave"}},
+        {"Type": "volume", "Target": "/v",
+         "VolumeOptions": {"NoCopy": True, "Labels": {"a": "1", "b": "2"}, "DriverConfig": {}}}]
+    assert b["Healthcheck"] == {"Test": ["CMD-SHELL", "test -e /x"], "Interval": 90 * 10**9,
+                                "Timeout": 2010000000, "Retries": 3}
+    r = berth("create", "--no-healthcheck", "busybox")
+    assert r.returncode == 0, r.stderr
+    b = fake.requests[-1].json()
+    assert b["Healthcheck"] == {"Test": ["NONE"]} and "Mounts" not in b["HostConfig"]
+    r = berth("create", "--mount", "type=bind,dst=/x", "--mount", "type=bind", "busybox")
+    assert r.returncode == 125
+    assert r.stderr.decode() == (
+        'invalid argument "type=bind" for "--mount" flag: target is required\n\n'
+        "Usage:  berth create [OPTIONS] IMAGE [COMMAND] [ARG...]\n\n"
+        "Run 'berth create --help' for more information\n")
+    r = berth("run", "--health-cmd", "true", "--no-healthcheck", "busybox")
+    assert r.returncode == 125
+    assert r.stderr.decode() == ("berth: --no-healthcheck conflicts with --health-* options\n\n"
+                                 "Run 'berth run --help' for more information\n")
+    assert len([q for q in fake.requests if q.path == "/containers/create"]) == 2
+
+
+DOCKER = shutil.which("docker", path="/usr/local/bin")
+
+MOUNT_HEALTH_CASES = [
+    # --mount: what docker sends
+    "create --mount type=bind,src=/a,dst=/b busybox",
+    "run -d --mount type=bind,source=/a,target=/b,readonly "
+    "--mount type=tmpfs,destination=/t,tmpfs-size=1m,tmpfs-mode=1777 busybox",
+    "create --mount target=/v busybox",
+    "create --mount type=volume,src=vol,dst=/v,volume-driver=d,volume-label=b=2,volume-label=a=1,"
+    "volume-label==x,volume-opt=o=v,volume-opt=k,volume-nocopy,volume-subpath=sub busybox",
+    "create --mount type=volume,dst=/v,volume-nocopy=false busybox",
+    "create --mount type=bind,src=.,dst=/b --mount type=bind,src=./x/../y//z/,dst=/c "
+    "--mount src=..,dst=/d --mount src=.hidden,dst=/e --mount src=a/./b,dst=/f busybox",
+    "create --mount TYPE=Bind,SRC=/a,DST=/b,RO=true,bind-propagation=RSlave,consistency=Cached "
+    "busybox",
+    "create --mount type=bind,src=/a,dst=/b,ro=t,readonly=F,bind-nonrecursive busybox",
+    # the key=value form warns that it is deprecated
+    "create --mount type=bind,src=/a,dst=/b,bind-nonrecursive=true busybox",
+    "create --mount type=bind,src=/a,dst=/b,bind-recursive=disabled "
+    "--mount type=bind,src=/a,dst=/c,bind-recursive=writable,ro=1 "
+    "--mount type=bind,src=/a,dst=/d,bind-recursive=readonly,readonly,bind-propagation=RPrivate "
+    "--mount type=bind,src=/a,dst=/e,bind-recursive=enabled busybox",
+    "create --mount type=image,src=img,dst=/i,image-subpath=/sub busybox",
+    "create --mount type=npipe,src=/p,dst=/n --mount type=cluster,src=c,dst=/c busybox",
+    "create --mount type=Other,dst=/o busybox",
+    "create --mount type=tmpfs,dst=/t,tmpfs-size=0,tmpfs-mode=0 busybox",
+    "create --mount type=tmpfs,dst=/t,tmpfs-size=1.5g,tmpfs-mode=37777777777 busybox",
+    "create --mount 'type=tmpfs,dst=/t,tmpfs-size=2 KiB' busybox",
+    "create --mount type=bind,src=/a,dst=/b,src=/c,target=/d,type=tmpfs,type=bind busybox",
+    # Go's encoding/csv: quoted fields, doubled quotes, a first record over lines
+    """create --mount 'type=bind,"src=/a,b",dst=/x' busybox""",
+    """create --mount 'type=bind,"src=/a""b","dst=/x"' busybox""",
+    "create --mount $'\\ntype=bind,src=/a,dst=/x\\r\\nnext' busybox",
+    """create --mount $'type=bind,"src=/a\\nb",dst=/x' busybox""",
+    # --mount: docker's errors
+    "create --mount src=x busybox",
+    "create --mount type=,dst=/x busybox",
+    "run --rm --mount '' busybox",
+    "create --mount $'\\r\\n' busybox",
+    "create --mount type=bind,dst=/x,foo=bar busybox",
+    "create --mount type=bind,dst=/x,Foo busybox",
+    "create --mount type=bind,dst=/x, busybox",
+    "create --mount ' type=bind,dst=/x' busybox",
+    "create --mount type=tmpfs,dst=/x,bind-propagation=rshared busybox",
+    "create --mount dst=/x,tmpfs-size=1m busybox",
+    "create --mount type=bind,dst=/x,volume-subpath=a busybox",
+    "create --mount type=volume,dst=/x,image-subpath=a busybox",
+    "create --mount type=image,dst=/x,bind-nonrecursive=0 busybox",
+    "create --mount type=tmpfs,dst=/x,tmpfs-size=1kbb busybox",
+    "create --mount type=tmpfs,dst=/x,tmpfs-size=-1 busybox",
+    "create --mount type=tmpfs,dst=/x,tmpfs-mode=0o700 busybox",
+    "create --mount type=tmpfs,dst=/x,tmpfs-mode=40000000000 busybox",
+    "create --mount type=bind,src=/a,dst=/x,ro=no busybox",
+    "create --mount type=bind,src=/a,dst=/x,bind-recursive=Enabled busybox",
+    "create --mount type=bind,src=/a,dst=/x,bind-recursive=writable busybox",
+    "create --mount type=bind,src=/a,dst=/x,bind-recursive=readonly,ro busybox",
+    "create --mount type=bind,src=/a,dst=/x,bind-nonrecursive=maybe busybox",
+    "create --mount type=volume,dst=/x,volume-nocopy=2 busybox",
+    """create --mount 'type=bind,src=/a"b,dst=/x' busybox""",
+    """create --mount 'type=bind,"src=/a"x,dst=/x' busybox""",
+    """create --mount 'type=bind,"src=/a,dst=/x' busybox""",
+    """create --mount $'type=bind,dst=/x,"src=/a\\nb' busybox""",
+    "create --mount type=bind,dst=/a --mount type=bind busybox",
+    # health: what docker sends
+    "create --health-cmd 'curl -f http://localhost/ || exit 1' busybox",
+    "run -d --health-cmd true --health-interval 1.5s --health-timeout 300ms "
+    "--health-start-period 1m --health-start-interval 2.01s --health-retries 3 busybox",
+    "create --health-interval 1h2m3.000000004s --health-timeout .5us busybox",
+    "create --health-retries 0x1_0 --health-start-interval 1µs busybox",
+    "create --no-healthcheck busybox",
+    "create --no-healthcheck --health-retries 0 --health-interval 0s busybox",
+    "create --health-cmd '' --health-timeout 0 busybox",
+    # health: docker's errors
+    "create --health-cmd x --no-healthcheck busybox",
+    "run -d --no-healthcheck --health-interval 1s busybox",
+    "create --health-interval -1s busybox",
+    "create --health-timeout=-1ns busybox",
+    "create --health-retries -1 busybox",
+    "create --health-start-period -1s busybox",
+    "create --health-start-interval -1m busybox",
+    "create --health-start-period -1s --health-timeout -1s busybox",
+    "create --health-interval x busybox",
+    "create --health-interval 1 busybox",
+    "create --health-interval 1x busybox",
+    "create --health-interval 9999999h busybox",
+    "create --health-interval 1µ busybox",
+    "create --health-interval= busybox",
+    "create --health-retries x busybox",
+    "create --health-retries 99999999999999999999 busybox",
+    "create --health-retries 1__0 busybox",
+]
+
+
+def run_tool(tool, args, tmp_path):
+    d = FakeDaemon(tmp_path / f"{tool}.sock").start()
+    try:
+        env = {"PATH": os.environ["PATH"], "HOME": str(tmp_path), "TZ": "UTC"}
+        if tool == "docker":
+            env["DOCKER_HOST"] = d.host
+            env["DOCKER_CONFIG"] = str(tmp_path / ".docker")
+        else:
+            env["BERTH_HOST"] = d.host
+        r = subprocess.run([DOCKER if tool == "docker" else BERTH, *args], capture_output=True,
+                           env=env, cwd=tmp_path, timeout=20, stdin=subprocess.DEVNULL)
+        bodies = [q.json() for q in d.requests if q.path == "/containers/create"]
+    finally:
+        d.stop()
+    return r, [(b.get("Healthcheck"), b["HostConfig"].get("Mounts")) for b in bodies]
+
+
+def bash_words(line):
+    """shlex.split, with bash's $'...' quoting (\\n, \\r) for the values with newlines."""
+    out = subprocess.run(["bash", "-c", 'for a in ' + line + '; do printf "%s\\0" "$a"; done'],
+                         capture_output=True, check=True).stdout
+    return out.decode().split("\0")[:-1]
+
+
+@pytest.mark.skipif(not DOCKER, reason="no docker CLI")
+@pytest.mark.parametrize("line", MOUNT_HEALTH_CASES)
+def test_mount_and_health_match_docker(tmp_path, line):
+    args = bash_words(line)
+    d, dbodies = run_tool("docker", args, tmp_path)
+    b, bbodies = run_tool("berth", args, tmp_path)
+    assert (b.returncode, b.stdout) == (d.returncode, d.stdout), (b.stderr, d.stderr)
+    # logrus's warnings carry the time: the two runs may be a second apart
+    when = re.compile(r'^time="[^"]*"', re.M)
+    assert when.sub("time=", b.stderr.decode()) == \
+        when.sub("time=", d.stderr.decode().replace("docker", "berth"))
+    assert bbodies == dbodies
+
+
 # ---- flags, usage, errors -------------------------------------------------------------------
 
 def test_unknown_flag_is_125(fake, berth):

@@ -355,6 +355,44 @@ def test_inspect(d):
     ok(d.berth("rm", "-f", "ins"))
 
 
+def test_run_mount_tmpfs(d):
+    p = d.berth("run", "--rm", "--mount", "type=tmpfs,dst=/t,tmpfs-size=1m", "busybox",
+                "sh", "-c", 'grep " /t " /proc/mounts')
+    line = ok(p).strip()
+    assert re.match(r"^tmpfs /t tmpfs \S*\bsize=1024k\b", line), line
+    assert ok(d.berth("ps", "-aq")) == ""
+    # docker's errors for the value, before anything is sent
+    p = d.berth("run", "--rm", "--mount", "type=tmpfs,tmpfs-size=1m", "busybox", "true")
+    assert p.returncode == 125
+    assert p.stderr.startswith('invalid argument "type=tmpfs,tmpfs-size=1m" for "--mount" '
+                               "flag: target is required\n")
+
+
+def test_run_healthcheck_flags(d):
+    run_d(d, "--name", "hc", "--health-cmd", "true", "--health-interval", "200ms",
+          "busybox", "sleep", "60")
+    cfg = json.loads(ok(d.berth("inspect", "-f", "{{json .Config.Healthcheck}}", "hc")))
+    assert cfg == {"Test": ["CMD-SHELL", "true"], "Interval": 200000000}
+
+    def healthy():
+        st = ok(d.berth("ps", "--filter", "name=hc", "--format", "{{.Status}}")).strip()
+        return st if st.endswith("(healthy)") else None
+    assert re.match(r"^Up .+ \(healthy\)$", wait_until(healthy, timeout=15, what="healthy"))
+    h = json.loads(ok(d.berth("inspect", "hc")))[0]["State"]["Health"]
+    assert h["Status"] == "healthy" and h["FailingStreak"] == 0
+    assert h["Log"] and h["Log"][-1]["ExitCode"] == 0 and h["Log"][-1]["Output"] == ""
+    assert ok(d.berth("ps", "--filter", "health=healthy", "--format", "{{.Names}}")) == "hc\n"
+    # once the probes stop, berth's inspect is docker's, State.Health included
+    ok(d.berth("kill", "hc"))
+    out = same_as_docker(d, "inspect", "hc")
+    assert json.loads(out)[0]["State"]["Health"]["Log"]
+    # --no-healthcheck: the image's and any other check off
+    ok(d.berth("create", "--name", "nohc", "--no-healthcheck", "busybox", "true"))
+    assert ok(d.berth("inspect", "-f", "{{json .Config.Healthcheck}}", "nohc")) \
+        == '{"Test":["NONE"]}\n'
+    ok(d.berth("rm", "-f", "hc", "nohc"))
+
+
 def test_stats(d):
     run_d(d, "--name", "sts", "busybox", "sleep", "60")
     t0 = time.monotonic()

@@ -160,6 +160,49 @@ static void test_times(void)
 	CHECK(parse_go_duration("300ms", &ns) == 0 && ns == 300000000);
 	CHECK(parse_go_duration("10", &ns) < 0);
 	{
+		/* Go's time.ParseDuration, to the nanosecond, and its messages */
+		static const struct {
+			const char *s;
+			int64_t ns;
+			const char *why;
+		} t[] = {
+		    {"1.000000001s", 1000000001, NULL},
+		    {"0.3s", 300000000, NULL},
+		    {"2.01s", 2010000000, NULL},
+		    {"8.2s", 8200000000LL, NULL},
+		    {".5s", 500000000, NULL},
+		    {"1h2m3.000000004s", 3723000000004LL, NULL},
+		    {"-1.5h", -5400 * S, NULL},
+		    {"+0", 0, NULL},
+		    {"1\xc2\xb5s", 1000, NULL},
+		    {"2562047h47m16.854775807s", INT64_MAX, NULL},
+		    {"-2562047h47m16.854775808s", INT64_MIN, NULL},
+		    {"2562047h47m16.854775808s", 0,
+		     "time: invalid duration \"2562047h47m16.854775808s\""},
+		    {"9999999h", 0, "time: invalid duration \"9999999h\""},
+		    {"x", 0, "time: invalid duration \"x\""},
+		    {"", 0, "time: invalid duration \"\""},
+		    {"-", 0, "time: invalid duration \"-\""},
+		    {".s", 0, "time: invalid duration \".s\""},
+		    {"1e3s", 0, "time: unknown unit \"e\" in duration \"1e3s\""},
+		    {"1", 0, "time: missing unit in duration \"1\""},
+		    {"1x", 0, "time: unknown unit \"x\" in duration \"1x\""},
+		    {"1s\"", 0, "time: unknown unit \"s\\\"\" in duration \"1s\\\"\""},
+		};
+		for (size_t i = 0; i < ELEMENTSOF(t); i++) {
+			struct error *e = NULL;
+			int r = parse_go_duration_err(t[i].s, &ns, &e);
+			if (t[i].why) {
+				CHECK(r == -EINVAL);
+				CHECK_STREQ(e ? e->msg : "(none)", t[i].why);
+			} else {
+				CHECK(r == 0);
+				CHECK_INT(ns, t[i].ns);
+			}
+			error_free(e);
+		}
+	}
+	{
 		/* Go's Duration.String(), as dockerd's messages print durations */
 		static const struct {
 			int64_t ns;
