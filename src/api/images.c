@@ -28,7 +28,8 @@ int api_images_inspect(struct api_req *r)
 {
 	json_object *out = NULL;
 	_cleanup_error_ struct error *err = NULL;
-	int k = image_inspect_json(engine_images(r->e), NAME, &out, &err);
+	/* docker-compose 1.x reads ContainerConfig.Volumes when it recreates a container */
+	int k = image_inspect_json(engine_images(r->e), NAME, r->version_minor < 45, &out, &err);
 	if (k < 0)
 		return api_error(r, k, err);
 	return api_json(r, 200, out);

@@ -181,8 +181,9 @@ int image_layers_release(struct image_store *s, const char *holder, struct error
  * {value: true}) or NULL; filters: dangling, label, reference, before, since. */
 int image_list_json(struct image_store *s, json_object *filters, bool all, json_object **ret,
 		    struct error **err);
-/* GET /images/{name}/json */
-int image_inspect_json(struct image_store *s, const char *ref, json_object **ret,
+/* GET /images/{name}/json. legacy: also the Container and ContainerConfig dockerd sends
+ * below API 1.45 (the image's own, or the zero container config when it has none). */
+int image_inspect_json(struct image_store *s, const char *ref, bool legacy, json_object **ret,
 		       struct error **err);
 /* GET /images/{name}/history */
 int image_history_json(struct image_store *s, const char *ref, json_object **ret,

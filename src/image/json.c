@@ -251,7 +251,29 @@ static const char *cfg_str(json_object *config, const char *k)
 	return "";
 }
 
-int image_inspect_json(struct image_store *s, const char *ref, json_object **ret,
+/* The zero container.Config as dockerd marshals it: the fields without omitempty. */
+static json_object *empty_container_config(void)
+{
+	static const char *const strs[] = {"Hostname", "Domainname", "User"};
+	static const char *const bools[] = {"AttachStdin", "AttachStdout", "AttachStderr",
+					    "Tty",	   "OpenStdin",	   "StdinOnce"};
+	json_object *o = json_object_new_object();
+	for (size_t i = 0; i < ELEMENTSOF(strs); i++)
+		json_add_str(o, strs[i], "");
+	for (size_t i = 0; i < ELEMENTSOF(bools); i++)
+		json_object_object_add(o, bools[i], json_object_new_boolean(false));
+	json_object_object_add(o, "Env", NULL);
+	json_object_object_add(o, "Cmd", NULL);
+	json_add_str(o, "Image", "");
+	json_object_object_add(o, "Volumes", NULL);
+	json_add_str(o, "WorkingDir", "");
+	json_object_object_add(o, "Entrypoint", NULL);
+	json_object_object_add(o, "OnBuild", NULL);
+	json_object_object_add(o, "Labels", NULL);
+	return o;
+}
+
+int image_inspect_json(struct image_store *s, const char *ref, bool legacy, json_object **ret,
 		       struct error **err)
 {
 	_cleanup_(image_info_freep) struct image_info *i = NULL;
@@ -269,6 +291,14 @@ int image_inspect_json(struct image_store *s, const char *ref, json_object **ret
 	json_add_str(o, "Parent", i->parent);
 	json_add_str(o, "Comment", cfg_str(i->config, "comment"));
 	json_add_str(o, "Created", cfg_str(i->config, "created"));
+	if (legacy) {
+		json_add_str(o, "Container", cfg_str(i->config, "container"));
+		if (json_object_object_get_ex(i->config, "container_config", &c) &&
+		    json_object_is_type(c, json_type_object))
+			json_object_object_add(o, "ContainerConfig", json_object_get(c));
+		else
+			json_object_object_add(o, "ContainerConfig", empty_container_config());
+	}
 	json_add_str(o, "DockerVersion", cfg_str(i->config, "docker_version"));
 	json_add_str(o, "Author", cfg_str(i->config, "author"));
 	if (json_object_object_get_ex(i->config, "config", &c) &&

@@ -8,6 +8,7 @@ interface but lo and the bridges berthd makes. Teardown removes the containers a
 namespace and checks that berthd's own teardown left no veth and no port rule behind.
 """
 
+import contextlib
 import json
 import os
 import re
@@ -73,10 +74,12 @@ class Netns:
         subprocess.run(["ip", "netns", "del", self.name], capture_output=True)
 
 
-@pytest.fixture(scope="module")
-def net_daemon(tmp_path_factory, busybox_rootfs):
-    ns = Netns(f"berth-t{os.getpid()}")
-    tmp = tempfile.mkdtemp(prefix="bn-", dir="/tmp")
+@contextlib.contextmanager
+def netns_daemon(ns_name, prefix="bn-", what="network test"):
+    """A berthd (busybox imported) in a fresh namespace ns_name, as d.ns; afterwards the
+    daemon's cleanup, then a check that no veth is left, then the namespace goes."""
+    ns = Netns(ns_name)
+    tmp = tempfile.mkdtemp(prefix=prefix, dir="/tmp")
     d = engine.Berthd(tmp, netns=ns.name)
     d.ns = ns
     try:
@@ -92,7 +95,13 @@ def net_daemon(tmp_path_factory, busybox_rootfs):
         if left:
             problems.append(f"veths left: {left}")
         if problems:
-            pytest.fail("network test left things behind: " + "; ".join(problems), pytrace=False)
+            pytest.fail(f"{what} left things behind: " + "; ".join(problems), pytrace=False)
+
+
+@pytest.fixture(scope="module")
+def net_daemon(tmp_path_factory, busybox_rootfs):
+    with netns_daemon(f"berth-t{os.getpid()}") as d:
+        yield d
 
 
 @pytest.fixture

@@ -731,7 +731,7 @@ static void test_lookup_and_list(void)
 	CHECK(image_list_json(s, f, false, &l, &err) == -EINVAL);
 	l = NULL;
 
-	CHECK(image_inspect_json(s, "look/up:v1", &ins, &err) == 0);
+	CHECK(image_inspect_json(s, "look/up:v1", false, &ins, &err) == 0);
 	{
 		json_object *v;
 		CHECK(json_object_object_get_ex(ins, "Id", &v) &&
@@ -739,7 +739,21 @@ static void test_lookup_and_list(void)
 		CHECK(json_object_object_get_ex(ins, "RootFS", &v));
 		CHECK(json_object_object_get_ex(ins, "Config", &v) &&
 		      json_object_is_type(v, json_type_object));
+		/* API 1.45 and later: no ContainerConfig, as dockerd */
+		CHECK(!json_object_object_get_ex(ins, "ContainerConfig", &v));
 	}
+	json_object_put(ins);
+	/* below 1.45 the zero config (an imported image has none): compose 1.x reads it */
+	CHECK(image_inspect_json(s, "look/up:v1", true, &ins, &err) == 0);
+	{
+		json_object *v, *vol;
+		CHECK(json_object_object_get_ex(ins, "ContainerConfig", &v) &&
+		      json_object_is_type(v, json_type_object));
+		CHECK(json_object_object_get_ex(v, "Volumes", &vol) && vol == NULL);
+		CHECK(json_object_object_get_ex(ins, "Container", &v) &&
+		      streq(json_object_get_string(v), ""));
+	}
+	json_object_put(ins);
 	CHECK(image_history_json(s, "look/up:v1", &hist, &err) == 0);
 	CHECK(hist && json_object_array_length(hist) == 1);
 	{
