@@ -32,6 +32,22 @@ def hc(d, name, *keys):
     return [h[k] for k in keys]
 
 
+def hijack_attach(d, name, query):
+    """POST /containers/NAME/attach?QUERY upgraded to a raw stream: the socket."""
+    s = socket.socket(socket.AF_UNIX)
+    s.settimeout(30)
+    s.connect(str(d.sock))
+    s.sendall(f"POST /v1.50/containers/{name}/attach?{query} HTTP/1.1\r\nHost: x\r\n"
+              "Connection: Upgrade\r\nUpgrade: tcp\r\n\r\n".encode())
+    head = b""
+    while b"\r\n\r\n" not in head:
+        chunk = s.recv(1)
+        assert chunk, head
+        head += chunk
+    assert head.startswith(b"HTTP/1.1 101"), head
+    return s
+
+
 def test_update_keeps_what_it_is_not_given(d):
     ok(d.docker("run", "-d", "--name", "up1", "--memory", "64m", "--cpus", "0.5",
                 "--restart", "on-failure:3", "--pids-limit", "50", "busybox", "sleep", "60"))
@@ -221,15 +237,7 @@ def test_stdin_before_start_larger_than_a_pipe(d):
                          "StdinOnce": True, "AttachStdin": True, "AttachStdout": True,
                          "AttachStderr": True})
     assert st == 201, body
-    s = socket.socket(socket.AF_UNIX)
-    s.settimeout(30)
-    s.connect(str(d.sock))
-    s.sendall(b"POST /v1.50/containers/bigin/attach?stream=1&stdin=1&stdout=1&stderr=1 "
-              b"HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n")
-    head = b""
-    while b"\r\n\r\n" not in head:
-        head += s.recv(1)
-    assert head.startswith(b"HTTP/1.1 101"), head
+    s = hijack_attach(d, "bigin", "stream=1&stdin=1&stdout=1&stderr=1")
     data = b"y" * (300 * 1024)
     sender = __import__("threading").Thread(target=lambda: (s.sendall(data),
                                                            s.shutdown(socket.SHUT_WR)))
@@ -278,15 +286,7 @@ def test_stdin_nobody_reads_does_not_stall_output(d):
     assert st == 201, body
     st, _, body = d.api("POST", "/v1.50/containers/noread/start")
     assert st == 204, body
-    s = socket.socket(socket.AF_UNIX)
-    s.settimeout(30)
-    s.connect(str(d.sock))
-    s.sendall(b"POST /v1.50/containers/noread/attach?stream=1&stdin=1 HTTP/1.1\r\n"
-              b"Host: x\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n")
-    head = b""
-    while b"\r\n\r\n" not in head:
-        head += s.recv(1)
-    assert head.startswith(b"HTTP/1.1 101"), head
+    s = hijack_attach(d, "noread", "stream=1&stdin=1")
     def pour():
         try:
             s.sendall(b"z" * (1024 * 1024))

@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 
 import engine
+import helpers
 from test_engine_network import netns_daemon, wait_http
 
 COMPOSE = shutil.which("docker-compose") or "/usr/bin/docker-compose"
@@ -120,13 +121,7 @@ def lab_hash(c):
 
 
 def wait_until(what, cond, timeout=30.0, step=0.1):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        v = cond()
-        if v:
-            return v
-        time.sleep(step)
-    raise AssertionError(f"timed out waiting for {what}")
+    return helpers.wait_for(cond, timeout=timeout, step=step, what=what)
 
 
 APP = """\
