@@ -754,6 +754,7 @@ static void test_lookup_and_list(void)
 		      streq(json_object_get_string(v), ""));
 	}
 	json_object_put(ins);
+	ins = NULL;
 	CHECK(image_history_json(s, "look/up:v1", &hist, &err) == 0);
 	CHECK(hist && json_object_array_length(hist) == 1);
 	{
