@@ -1689,6 +1689,29 @@ int engine_container_remove(struct engine *e, const char *ref, bool force, bool 
 	return 0;
 }
 
+static bool prune_eligible(const struct container *c, char **labels, char **nolabels,
+			   int64_t until_ns)
+{
+	bool ok = true;
+	if (c->status != C_EXITED && c->status != C_CREATED && c->status != C_DEAD)
+		return false;
+	if (c->starting || c->removing)
+		return false;
+	for (char **p = labels; p && *p; p++)
+		ok &= match_label(get(c->config, "Labels"), *p);
+	/* label!=k or k=v: any match keeps the container */
+	for (char **p = nolabels; p && *p; p++)
+		ok &= !match_label(get(c->config, "Labels"), *p);
+	if (until_ns && c->created_ns >= until_ns)
+		ok = false;
+	return ok;
+}
+
+/*
+ * As dockerd: the space reclaimed is the sum of the removed containers' writable layers,
+ * measured before they go. The walks run without the lock (they may be long): the
+ * candidates are picked, measured, then removed if they still qualify.
+ */
 int engine_container_prune(struct engine *e, json_object *filters, json_object **ret,
 			   struct error **err)
 {
@@ -1697,7 +1720,10 @@ int engine_container_prune(struct engine *e, json_object *filters, json_object *
 	_cleanup_strv_free_ char **labels = filter_values(filters, "label");
 	_cleanup_strv_free_ char **nolabels = filter_values(filters, "label!");
 	_cleanup_strv_free_ char **until = filter_values(filters, "until");
-	int64_t until_ns = 0;
+	_cleanup_strv_free_ char **ids = NULL, **uppers = NULL;
+	uint64_t *sizes = NULL;
+	int64_t until_ns = 0, reclaimed = 0;
+	size_t n;
 	int r;
 
 	/* an unknown key must not widen what is deleted */
@@ -1706,34 +1732,46 @@ int engine_container_prune(struct engine *e, json_object *filters, json_object *
 		return r;
 	if (until && until[0] && parse_timestamp(until[0], &until_ns) < 0)
 		return bad(err, "failed to parse value as time or duration: \"%s\"", until[0]);
+	pthread_mutex_lock(&e->lock);
+	for (struct container *c = e->containers; c; c = c->next)
+		if (prune_eligible(c, labels, nolabels, until_ns)) {
+			_cleanup_free_ char *dir = container_dir(e, c->id);
+			_cleanup_free_ char *upper = xasprintf("%s/upper", dir);
+			ids = strv_append(ids, c->id);
+			uppers = strv_append(uppers, upper);
+		}
+	pthread_mutex_unlock(&e->lock);
+	n = strv_length(ids);
+	sizes = xnew0(uint64_t, n + 1);
+	for (size_t i = 0; i < n; i++)
+		if (dir_size_at(AT_FDCWD, uppers[i], &sizes[i]) < 0)
+			sizes[i] = 0;
 	deleted = json_object_new_array();
 	pthread_mutex_lock(&e->lock);
-	for (struct container *c = e->containers, *next; c; c = next) {
-		bool ok = true;
-		next = c->next;
-		if (c->status != C_EXITED && c->status != C_CREATED && c->status != C_DEAD)
-			continue;
-		if (c->starting || c->removing)
-			continue;
-		for (char **p = labels; p && *p; p++)
-			ok &= match_label(get(c->config, "Labels"), *p);
-		/* label!=k or k=v: any match keeps the container */
-		for (char **p = nolabels; p && *p; p++)
-			ok &= !match_label(get(c->config, "Labels"), *p);
-		if (until_ns && c->created_ns >= until_ns)
-			ok = false;
-		if (!ok)
+	for (size_t i = 0; i < n; i++) {
+		struct container *c = NULL;
+		for (struct container *x = e->containers; x && !c; x = x->next)
+			if (streq(x->id, ids[i]))
+				c = x;
+		if (!c || !prune_eligible(c, labels, nolabels, until_ns))
 			continue;
 		json_object_array_add(deleted, json_object_new_string(c->id));
+		reclaimed += (int64_t)sizes[i];
 		container_destroy_locked(e, c);
 	}
-	event_emit_locked(e, "container", "prune", "", NULL);
+	{
+		json_object *attrs = json_object_new_object();
+		_cleanup_free_ char *v = xasprintf("%" PRId64, reclaimed);
+		json_add_str(attrs, "reclaimed", v);
+		event_emit_locked(e, "container", "prune", "", attrs);
+	}
 	pthread_mutex_unlock(&e->lock);
+	free(sizes);
 	*ret = json_object_new_object();
 	json_object_object_add(
 	    *ret, "ContainersDeleted",
 	    json_object_array_length(deleted) ? deleted : (json_object_put(deleted), NULL));
-	json_add_int(*ret, "SpaceReclaimed", 0);
+	json_add_int(*ret, "SpaceReclaimed", reclaimed);
 	return 0;
 }
 

@@ -342,3 +342,14 @@ def test_load_over_a_tag_in_use_says_so(d, tmp_path):
 def engine_tar():
     import engine
     return engine.busybox_tar()
+
+
+def test_container_prune_reports_the_space_it_reclaims(d):
+    ok(d.docker("run", "--name", "pr1", "busybox", "dd", "if=/dev/zero", "of=/f", "bs=1024",
+                "count=300"))
+    ok(d.docker("create", "--name", "pr2", "busybox", "true"))
+    out = ok(d.docker("container", "prune", "-f"))
+    assert out.endswith("Total reclaimed space: 307.2kB\n"), out
+    assert ok(d.docker("ps", "-aq")) == ""
+    out = ok(d.docker("container", "prune", "-f"))
+    assert out == "Total reclaimed space: 0B\n", out
