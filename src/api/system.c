@@ -74,6 +74,9 @@ int api_volumes_get(struct api_req *r)
 
 int api_volumes_delete(struct api_req *r)
 {
+	/* dockerd: with force, a volume that does not exist is no error */
+	if (api_query_bool(r, "force", false))
+		return api_no_content(r, 204);
 	return api_errorf(r, 404, "get %s: no such volume", r->params[0]);
 }
 

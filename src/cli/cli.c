@@ -132,10 +132,9 @@ static void print_commands(FILE *f, const char *group, bool common)
 static const struct {
 	const char *name, *desc;
 } groups[] = {
-    {"container", "Manage containers"},
-    {"image", "Manage images"},
-    {"network", "Manage networks"},
-    {"system", "Manage berth"},
+    {"container", "Manage containers"}, {"image", "Manage images"},
+    {"network", "Manage networks"},	{"system", "Manage berth"},
+    {"volume", "Manage volumes"},
 };
 
 static void main_usage(FILE *f)

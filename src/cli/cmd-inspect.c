@@ -234,3 +234,8 @@ int cmd_network_inspect(struct cli *cli, int argc, char **argv)
 {
 	return inspect_main(cli, argc, argv, K_NETWORK);
 }
+
+int cmd_volume_inspect(struct cli *cli, int argc, char **argv)
+{
+	return inspect_main(cli, argc, argv, K_VOLUME);
+}

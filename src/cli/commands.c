@@ -136,6 +136,15 @@ const struct command cli_commands[] = {
     {"network", "rm", "remove", cmd_network_rm, "NETWORK [NETWORK...]",
      "Remove one or more networks"},
 
+    /* berth volume ... */
+    {"volume", "create", NULL, cmd_volume_create, "[OPTIONS] [VOLUME]", "Create a volume"},
+    {"volume", "inspect", NULL, cmd_volume_inspect, "[OPTIONS] VOLUME [VOLUME...]",
+     "Display detailed information on one or more volumes"},
+    {"volume", "ls", "list", cmd_volume_ls, "[OPTIONS]", "List volumes"},
+    {"volume", "prune", NULL, cmd_volume_prune, "[OPTIONS]", "Remove unused local volumes"},
+    {"volume", "rm", "remove", cmd_volume_rm, "[OPTIONS] VOLUME [VOLUME...]",
+     "Remove one or more volumes"},
+
     /* berth system ... */
     {"system", "df", NULL, cmd_system_df, "[OPTIONS]", "Show berth disk usage"},
     {"system", "events", NULL, cmd_events, "[OPTIONS]", "Get real time events from the server"},

@@ -353,3 +353,17 @@ def test_container_prune_reports_the_space_it_reclaims(d):
     assert ok(d.docker("ps", "-aq")) == ""
     out = ok(d.docker("container", "prune", "-f"))
     assert out == "Total reclaimed space: 0B\n", out
+
+
+@pytest.mark.parametrize("args", [
+    ["volume", "ls"], ["volume", "ls", "-q"], ["volume", "ls", "--format", "{{.Name}} {{.Driver}}"],
+    ["volume", "ls", "--filter", "dangling=true"], ["volume", "inspect", "nope"],
+    ["volume", "inspect", "-f", "{{.Name}}", "nope"], ["volume", "create", "v1"],
+    ["volume", "create", "--name", "a", "b"], ["volume", "rm", "nope"],
+    ["volume", "rm", "-f", "nope"], ["volume", "prune", "-f"], ["volume", "prune", "-a", "-f"],
+])
+def test_berth_volume_commands_answer_as_docker(d, args):
+    b, k = d.berth(*args), d.docker(*args)
+    assert (b.returncode, b.stdout) == (k.returncode, k.stdout), (args, b, k)
+    norm = b.stderr.replace("berth: ", "docker: ").replace("berth volume", "docker volume")
+    assert norm == k.stderr, (args, b.stderr, k.stderr)
