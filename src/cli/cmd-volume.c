@@ -29,39 +29,10 @@ static json_object *volumes_header(void)
 	return h;
 }
 
-static int strcmp_ptr(const void *a, const void *b)
-{
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
-/* "k=v,k2=v2", keys sorted, as docker's volume context prints Labels */
-static char *labels_text(json_object *labels)
-{
-	_cleanup_strv_free_ char **kv = NULL;
-	char *out = xstrdup("");
-	size_t n;
-	if (!json_object_is_type(labels, json_type_object))
-		return out;
-	json_object_object_foreach(labels, k, v)
-	{
-		_cleanup_free_ char *p = xasprintf("%s=%s", k, json_object_get_string(v));
-		kv = strv_append(kv, p);
-	}
-	n = strv_length(kv);
-	if (n)
-		qsort(kv, n, sizeof(*kv), strcmp_ptr);
-	for (size_t i = 0; i < n; i++) {
-		char *x = xasprintf("%s%s%s", out, i ? "," : "", kv[i]);
-		free(out);
-		out = x;
-	}
-	return out;
-}
-
 static json_object *volume_row(json_object *v)
 {
 	json_object *row = json_object_new_object();
-	_cleanup_free_ char *labels = labels_text(jget(v, "Labels"));
+	_cleanup_free_ char *labels = format_labels(jget(v, "Labels"));
 	json_add_str(row, "Name", jstr(v, "Name"));
 	json_add_str(row, "Driver", jstr(v, "Driver"));
 	json_add_str(row, "Scope", jstr(v, "Scope"));

@@ -743,11 +743,25 @@ static void *prober_main(void *arg)
 
 /* ---- the container's side ---------------------------------------------------------- */
 
+/* Monitoring (again) from now: a new generation, the first probe an interval away. */
+static void monitor_arm_locked(struct engine *e, struct container *c)
+{
+	struct health *h = c->health;
+	struct params p;
+	int64_t now = now_ns();
+
+	h->monitoring = true;
+	h->probing = false;
+	h->gen++;
+	params_of(c, &p);
+	h->next_ns = now + next_interval(c, &p, now);
+	prober_kick_locked(e, true);
+}
+
 void health_start_locked(struct engine *e, struct container *c)
 {
 	_cleanup_json_ json_object *cmd = probe_cmd(c);
 	struct health *h;
-	struct params p;
 
 	if (!cmd)
 		return; /* no healthcheck, or NONE */
@@ -756,12 +770,7 @@ void health_start_locked(struct engine *e, struct container *c)
 	h = c->health;
 	h->status = HEALTH_STARTING;
 	h->failing_streak = 0;
-	h->monitoring = true;
-	h->probing = false;
-	h->gen++;
-	params_of(c, &p);
-	h->next_ns = now_ns() + next_interval(c, &p, now_ns());
-	prober_kick_locked(e, true);
+	monitor_arm_locked(e, c);
 }
 
 void health_stop_locked(struct engine *e, struct container *c)
@@ -781,16 +790,10 @@ void health_resume_locked(struct engine *e, struct container *c)
 {
 	struct health *h = c->health;
 	_cleanup_json_ json_object *cmd = NULL;
-	struct params p;
 
 	if (!h || h->monitoring || !(cmd = probe_cmd(c)))
 		return;
-	h->monitoring = true;
-	h->probing = false;
-	h->gen++;
-	params_of(c, &p);
-	h->next_ns = now_ns() + next_interval(c, &p, now_ns());
-	prober_kick_locked(e, true);
+	monitor_arm_locked(e, c);
 }
 
 void health_shutdown(struct engine *e)

@@ -118,8 +118,3 @@ int blob_read(struct image_store *s, const char *digest, char **ret, size_t *ret
 		*ret_len = len;
 	return 0;
 }
-
-int rm_rf_at_fd(int dfd, const char *name)
-{
-	return rm_rf_at(dfd, name);
-}

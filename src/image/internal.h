@@ -49,8 +49,6 @@ int blob_put(struct image_store *s, const void *p, size_t n, const char *digest,
 int blob_read(struct image_store *s, const char *digest, char **ret, size_t *ret_len,
 	      struct error **err);
 int fsync_dir_at(int dirfd, const char *path);
-/* Recursive removal under a dirfd, never following symlinks. */
-int rm_rf_at_fd(int dirfd, const char *name);
 
 /* ---- tar.c / tarw.c / tarsplit.c ---------------------------------------- */
 

@@ -21,7 +21,7 @@ static void spool_release(struct spool *sp)
 {
 	closep(&sp->fd);
 	if (sp->name)
-		rm_rf_at_fd(sp->s->ingest_fd, sp->name);
+		rm_rf_at(sp->s->ingest_fd, sp->name);
 	free(sp->name);
 }
 
@@ -222,7 +222,7 @@ static int load_one(struct image_store *s, int spool_fd, const char *config_path
 fail:
 	for (i = 0; i < n; i++)
 		if (layers[i].tmpdir)
-			rm_rf_at_fd(s->layers_fd, layers[i].tmpdir);
+			rm_rf_at(s->layers_fd, layers[i].tmpdir);
 	new_layers_free(layers, n);
 	return r;
 }
@@ -584,7 +584,7 @@ int image_import(struct image_store *s, int fd, const char *ref_or_null,
 		r = image_tar_layer(dfd, -1, &canon, err);
 	if (r < 0) {
 		json_object_put(c);
-		rm_rf_at_fd(s->layers_fd, tmp);
+		rm_rf_at(s->layers_fd, tmp);
 		return r;
 	}
 
@@ -629,7 +629,7 @@ int image_import(struct image_store *s, int fd, const char *ref_or_null,
 		r = image_commit(s, id, js, strlen(js), layer, 1, tags, err);
 	if (r < 0) {
 		if (layer->tmpdir)
-			rm_rf_at_fd(s->layers_fd, layer->tmpdir);
+			rm_rf_at(s->layers_fd, layer->tmpdir);
 		new_layers_free(layer, 1);
 		return r;
 	}

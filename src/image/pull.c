@@ -114,7 +114,7 @@ int image_layer_unpack(struct image_store *s, int in_fd, char **ret_tmp, uint64_
 	fd = openat(s->layers_fd, path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0 || loop_write(fd, line, strlen(line)) < 0) {
 		r = error_set(err, fd < 0 ? -errno : -EIO, "record layer %s", diff_id);
-		rm_rf_at_fd(s->layers_fd, tmp);
+		rm_rf_at(s->layers_fd, tmp);
 		return r;
 	}
 	*ret_tmp = TAKE_PTR(tmp);
@@ -128,7 +128,7 @@ int image_layer_unpack(struct image_store *s, int in_fd, char **ret_tmp, uint64_
 void image_layer_discard(struct image_store *s, const char *tmp)
 {
 	if (tmp_name_valid(tmp))
-		rm_rf_at_fd(s->layers_fd, tmp);
+		rm_rf_at(s->layers_fd, tmp);
 }
 
 /* What image_layer_unpack measured for tmp; removes the record (it is not part of a layer). */
@@ -220,12 +220,12 @@ int image_layer_commit(struct image_lease *l, const char *tmp, const char *paren
 	}
 	if (layer_exists_locked(s, chain)) {
 		/* another pull was quicker */
-		rm_rf_at_fd(s->layers_fd, tmp);
+		rm_rf_at(s->layers_fd, tmp);
 	} else {
 		/* a dir without a row is a leftover of a commit that did not finish: ours is
 		 * verified, that one may not be */
 		if (fstatat(s->layers_fd, chain + 7, &sb, AT_SYMLINK_NOFOLLOW) == 0)
-			rm_rf_at_fd(s->layers_fd, chain + 7);
+			rm_rf_at(s->layers_fd, chain + 7);
 		if (renameat(s->layers_fd, tmp, s->layers_fd, chain + 7) < 0) {
 			r = error_set(err, -errno, "commit layer %s", chain);
 			goto discard;
@@ -238,7 +238,7 @@ int image_layer_commit(struct image_lease *l, const char *tmp, const char *paren
 				       sqlite3_errmsg(s->db));
 		if (r < 0) {
 			/* no row names it: this dir is ours to remove */
-			rm_rf_at_fd(s->layers_fd, chain + 7);
+			rm_rf_at(s->layers_fd, chain + 7);
 			return r;
 		}
 	}
@@ -249,7 +249,7 @@ int image_layer_commit(struct image_lease *l, const char *tmp, const char *paren
 		*ret_chain = TAKE_PTR(chain);
 	return 0;
 discard:
-	rm_rf_at_fd(s->layers_fd, tmp);
+	rm_rf_at(s->layers_fd, tmp);
 	return r;
 }
 

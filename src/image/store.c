@@ -183,7 +183,7 @@ void layers_remove_data(struct image_store *s, char *const *gone)
 	for (char *const *c = gone; c && *c; c++) {
 		_cleanup_free_ char *ln = xasprintf("l/%.*s", SHORT_LEN, *c + 7);
 		(void)unlinkat(s->layers_fd, ln, 0);
-		(void)rm_rf_at_fd(s->layers_fd, *c + 7);
+		(void)rm_rf_at(s->layers_fd, *c + 7);
 	}
 }
 
@@ -206,7 +206,7 @@ static void sweep(struct image_store *s)
 	if (d) {
 		while ((de = readdir(d)))
 			if (!streq(de->d_name, ".") && !streq(de->d_name, ".."))
-				rm_rf_at_fd(s->ingest_fd, de->d_name);
+				rm_rf_at(s->ingest_fd, de->d_name);
 		closedir(d);
 	}
 	d = fdopendir(openat(s->layers_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
@@ -220,7 +220,7 @@ static void sweep(struct image_store *s)
 			if (hex64_valid(de->d_name) && layer_exists_locked(s, chain))
 				continue;
 			log_debug("image store: removing leftover layers/%s", de->d_name);
-			rm_rf_at_fd(s->layers_fd, de->d_name);
+			rm_rf_at(s->layers_fd, de->d_name);
 		}
 		closedir(d);
 	}
@@ -421,7 +421,7 @@ int image_commit(struct image_store *s, const char *config_digest, const char *c
 			continue;
 		if (layer_exists_locked(s, layers[i].chain) ||
 		    fstatat(s->layers_fd, layers[i].chain + 7, &st, AT_SYMLINK_NOFOLLOW) == 0) {
-			rm_rf_at_fd(s->layers_fd, layers[i].tmpdir);
+			rm_rf_at(s->layers_fd, layers[i].tmpdir);
 		} else {
 			if (!synced) {
 				(void)syncfs(s->layers_fd);

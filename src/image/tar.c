@@ -237,7 +237,7 @@ static int whiteout(struct untar *u, const char *parent, const char *base, const
 		return 0; /* nothing of this layer there; the path does not resolve to a dir */
 	if (r < 0)
 		return error_set(err, r, "open \"%s\"", name);
-	r = rm_rf_at_fd(pfd, target);
+	r = rm_rf_at(pfd, target);
 	if (r < 0)
 		return error_set(err, r, "remove \"%s\"", target);
 	if (mknodat(pfd, target, S_IFCHR | 0600, makedev(0, 0)) < 0)
@@ -307,7 +307,7 @@ static int extract_entry(struct untar *u, struct archive *a, struct archive_entr
 					 hl);
 		if (S_ISDIR(st.st_mode))
 			return invalid(err, "hardlink to a directory", name);
-		r = rm_rf_at_fd(pfd, base);
+		r = rm_rf_at(pfd, base);
 		if (r < 0)
 			return error_set(err, r, "remove \"%s\"", name);
 		if (linkat(tfd, tbase, pfd, base, 0) < 0)
@@ -317,7 +317,7 @@ static int extract_entry(struct untar *u, struct archive *a, struct archive_entr
 
 	if (fstatat(pfd, base, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
 	    !(S_ISDIR(st.st_mode) && type == AE_IFDIR)) {
-		r = rm_rf_at_fd(pfd, base);
+		r = rm_rf_at(pfd, base);
 		if (r < 0)
 			return error_set(err, r, "remove \"%s\"", name);
 	}
